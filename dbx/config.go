@@ -1,0 +1,113 @@
+package dbx
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Defaults of [Pool]; each applies where the field is zero in both the
+// database's own Pool and Config.Defaults. They follow the SolarHub design
+// note's recommendation (pool_size 10, max_overflow 20, pool_timeout 30 s,
+// pool_recycle 30 min, pre-ping on, connect timeout 5 s).
+const (
+	DefaultSize              = 10
+	DefaultOverflow          = 20
+	DefaultTimeout           = 30 * time.Second
+	DefaultRecycle           = 30 * time.Minute
+	DefaultMaxIdleTime       = 10 * time.Minute
+	DefaultPingAfterIdle     = 500 * time.Millisecond
+	DefaultConnectTimeout    = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultTxTimeout         = 10 * time.Second
+	DefaultStatementTimeout  = 30 * time.Second
+	DefaultLeakThreshold     = 30 * time.Second
+	DefaultIdleInTxThreshold = time.Second
+	DefaultReserve           = 10
+)
+
+// Pool holds the settings of one database's connection pool, with
+// SQLAlchemy's meaning. A zero field inherits Config.Defaults and then the
+// Default* constant of the same name. Durations that can be switched off
+// take a negative value for "off".
+type Pool struct {
+	// Size is the number of connections kept open while idle
+	// (SQLAlchemy pool_size; database/sql MaxIdleConns). Default 10.
+	Size int `yaml:"size"`
+	// Overflow is how many connections may be opened beyond Size under load;
+	// they are closed when returned to a full pool (max_overflow). The
+	// pool's maximum is Size+Overflow. Default 20; negative means none.
+	Overflow int `yaml:"overflow"`
+	// Timeout bounds the wait for a free connection (pool_timeout); a caller
+	// still waiting after it gets an error matching ErrPoolTimeout.
+	// Default 30 s.
+	Timeout time.Duration `yaml:"timeout"`
+	// Recycle closes a connection once it is this old, checked when the
+	// connection is handed out or returned (pool_recycle; ConnMaxLifetime).
+	// It must stay below the server's wait_timeout. Default 30 min.
+	Recycle time.Duration `yaml:"recycle"`
+	// MaxIdleTime closes a connection that sat idle this long
+	// (ConnMaxIdleTime). Default 10 min.
+	MaxIdleTime time.Duration `yaml:"max_idle_time"`
+	// DisablePrePing turns off the liveness check made before a pooled
+	// connection is handed out (pool_pre_ping is on by default).
+	DisablePrePing bool `yaml:"disable_pre_ping"`
+	// PingAfterIdle makes pre-ping send a real ping (a round trip) when the
+	// connection has been idle longer than this; younger connections get only
+	// the driver's socket check. Default 500 ms, like HikariCP's bypass window.
+	PingAfterIdle time.Duration `yaml:"ping_after_idle"`
+	// ConnectTimeout bounds the TCP dial of a new connection. Default 5 s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// ReadTimeout and WriteTimeout bound each network read and write, a
+	// backstop behind context deadlines. Default 30 s each.
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// TxTimeout is the default deadline of a transaction run by Read or
+	// Write, separate from the wait for a connection. Default 10 s.
+	TxTimeout time.Duration `yaml:"tx_timeout"`
+	// StatementTimeout stops a statement on the server after this long
+	// (MariaDB max_statement_time, MySQL max_execution_time), set per
+	// connection at connect. Default 30 s.
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// LeakThreshold reports a connection held longer than this, with the
+	// caller's file:line. Default 30 s.
+	LeakThreshold time.Duration `yaml:"leak_threshold"`
+	// IdleInTxThreshold reports a transaction that ran no statement for this
+	// long (a slow call made while holding the transaction). Default 1 s.
+	IdleInTxThreshold time.Duration `yaml:"idle_in_tx_threshold"`
+}
+
+// DBConfig describes one logical database.
+type DBConfig struct {
+	// Name is the logical name, e.g. "ess".
+	Name string
+	// Schema is the physical database name on the server (a prefix may have
+	// been applied, e.g. "stage_ess"). Default Name.
+	Schema string
+	// Server is the connection to the server that holds Schema. Its DBName
+	// is replaced by Schema. Required.
+	Server *mysql.Config
+	// Pool overrides Config.Defaults for this database.
+	Pool Pool
+}
+
+// Config configures a [Manager].
+type Config struct {
+	// Defaults apply to every database's Pool where its field is zero.
+	Defaults Pool
+	// DBs lists the databases to open.
+	DBs []DBConfig
+	// Logger receives pool events at debug level and warnings (leaks,
+	// idle transactions, open-time checks). Default slog.Default().
+	Logger *slog.Logger
+	// Reserve is how many of a server's max_connections are kept free for
+	// administrators and other clients when checking the pools' budget.
+	// Default 10.
+	Reserve int
+	// StrictChecks makes Open fail, instead of log a warning, when recycle
+	// is not below the server's wait_timeout or the pools can together open
+	// more connections than max_connections minus Reserve.
+	StrictChecks bool
+}
