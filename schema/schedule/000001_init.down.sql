@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS schedule_slots;
+DROP TABLE IF EXISTS schedule_plans;

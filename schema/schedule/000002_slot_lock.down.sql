@@ -1,0 +1,1 @@
+ALTER TABLE schedule_slots DROP COLUMN IF EXISTS locked;

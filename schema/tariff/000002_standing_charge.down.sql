@@ -1,0 +1,1 @@
+ALTER TABLE tariffs DROP COLUMN IF EXISTS standing_charge_per_day;

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS observations;
+DROP TABLE IF EXISTS stations;
