@@ -1,0 +1,1 @@
+ALTER TABLE battery_states DROP COLUMN IF EXISTS fault_codes;

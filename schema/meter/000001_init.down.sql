@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS meter_readings;
+DROP TABLE IF EXISTS meter_profiles;

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS daily_yields;
+DROP TABLE IF EXISTS inverter_readings;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_daily_yields_site_day ON daily_yields;
