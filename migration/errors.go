@@ -92,6 +92,7 @@ func classify(t Target, op string, err error, src fs.FS) error {
 	}
 
 	var dirty migrate.ErrDirty
+	var failed *failedMigration
 	var myErr *mysql.MySQLError
 	var netErr *net.OpError
 	var dbErr database.Error
@@ -101,6 +102,11 @@ func classify(t Target, op string, err error, src fs.FS) error {
 		e.Err = fmt.Errorf("%w at version %d (migration %06d failed part-way)", ErrDirty, dirty.Version, dirty.Version)
 		e.Fix = fmt.Sprintf("repair what migration %06d left behind, then run \"hubdb migrate force %d --db %s\" and migrate again",
 			dirty.Version, prev, t.Name)
+	case errors.As(err, &failed) && errors.As(err, &dbErr) && dbErr.OrigErr != nil:
+		prev := previousVersion(src, t.Name, failed.version)
+		e.Err = fmt.Errorf("%w: migration %06d left the database dirty: %v", ErrFailed, failed.version, dbErr.OrigErr)
+		e.Fix = fmt.Sprintf("fix migration %06d and undo what it applied, then run \"hubdb migrate force %d --db %s\" and migrate again",
+			failed.version, prev, t.Name)
 	case errors.As(err, &dbErr) && dbErr.OrigErr != nil:
 		e.Err = fmt.Errorf("%w: %v", ErrFailed, dbErr.OrigErr)
 		e.Fix = fmt.Sprintf("fix the migration file, undo what it applied, then run \"hubdb migrate force <last good version> --db %s\"", t.Name)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
 	migratemysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
@@ -215,10 +216,31 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 	defer stop()
 
 	if err := fn(mg); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		// golang-migrate's error for failed SQL does not say which
+		// migration failed; the version table, now dirty, does.
+		var dbErr database.Error
+		if errors.As(err, &dbErr) {
+			if v, dirty, verr := mg.Version(); verr == nil && dirty {
+				return wrap(&failedMigration{version: v, err: err})
+			}
+		}
 		return wrap(err)
 	}
 	return nil
 }
+
+// failedMigration is a migration whose SQL failed, leaving the database
+// dirty at version.
+type failedMigration struct {
+	version uint
+	err     error
+}
+
+func (e *failedMigration) Error() string {
+	return fmt.Sprintf("migration %06d: %v", e.version, e.err)
+}
+
+func (e *failedMigration) Unwrap() error { return e.err }
 
 func containsVersion(vs []uint, v uint) bool {
 	for _, x := range vs {

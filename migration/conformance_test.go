@@ -1,0 +1,96 @@
+package migration_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/migration"
+	"github.com/solarhub/hubdb/schema"
+)
+
+// TestConformance migrates every database of the embedded schema up, down
+// to zero and up again, and checks after each step the version, the dirty
+// flag and the tables left; the schema after the round trip must equal the
+// schema after the first up.
+func TestConformance(t *testing.T) {
+	names, err := schema.Databases(schema.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 {
+		t.Fatal("schema.FS holds no database")
+	}
+	testdb.Server(t) // fail or skip once, not once per database
+	prefix := testdb.Prefix()
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			target := testdb.Target(t, prefix, name)
+			testdb.DropOnCleanup(t, target.Schema)
+			var m migration.Migrator
+			versions, err := migration.Versions(schema.FS, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(versions) < 2 {
+				t.Errorf("%s has %d migrations, want at least 2", name, len(versions))
+			}
+			latest := versions[len(versions)-1]
+
+			if err := m.Up(ctx, target); err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			wantStatus(t, &m, target, true, latest, false)
+			db := testdb.Open(t, target.Schema)
+			before := snapshot(t, db, target.Schema)
+			if len(tables(before)) < 2 { // the version table and at least one other
+				t.Fatalf("after up, tables %v", tables(before))
+			}
+
+			if err := m.Down(ctx, target); err != nil {
+				t.Fatalf("down: %v", err)
+			}
+			wantStatus(t, &m, target, true, 0, false)
+			if got := tables(snapshot(t, db, target.Schema)); len(got) != 1 || got[0] != migration.VersionTable {
+				t.Errorf("after down, tables %v; want only %s", got, migration.VersionTable)
+			}
+
+			if err := m.Up(ctx, target); err != nil {
+				t.Fatalf("up again: %v", err)
+			}
+			wantStatus(t, &m, target, true, latest, false)
+			if d := diffLines(before, snapshot(t, db, target.Schema)); d != "" {
+				t.Errorf("schema after up, down, up differs from the first up:%s", d)
+			}
+		})
+	}
+}
+
+// wantStatus checks a target's status.
+func wantStatus(t *testing.T, m *migration.Migrator, target migration.Target, exists bool, version uint, dirty bool) {
+	t.Helper()
+	st, err := m.Status(context.Background(), target)
+	if err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	if st.Exists != exists || st.Version != version || st.Dirty != dirty {
+		t.Fatalf("status = exists %v version %d dirty %v; want %v %d %v", st.Exists, st.Version, st.Dirty, exists, version, dirty)
+	}
+}
+
+// tables returns the table names of a snapshot.
+func tables(snap []string) []string {
+	var out []string
+	for _, l := range snap {
+		if rest, ok := strings.CutPrefix(l, "table|"); ok {
+			name, _, _ := strings.Cut(rest, "|")
+			out = append(out, name)
+		}
+	}
+	return out
+}
