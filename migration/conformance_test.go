@@ -47,7 +47,7 @@ func TestConformance(t *testing.T) {
 			}
 			wantStatus(t, &m, target, true, latest, false)
 			db := testdb.Open(t, target.Schema)
-			before := snapshot(t, db, target.Schema)
+			before := testdb.Snapshot(t, db, target.Schema)
 			if len(tables(before)) < 2 { // the version table and at least one other
 				t.Fatalf("after up, tables %v", tables(before))
 			}
@@ -56,7 +56,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("down: %v", err)
 			}
 			wantStatus(t, &m, target, true, 0, false)
-			if got := tables(snapshot(t, db, target.Schema)); len(got) != 1 || got[0] != migration.VersionTable {
+			if got := tables(testdb.Snapshot(t, db, target.Schema)); len(got) != 1 || got[0] != migration.VersionTable {
 				t.Errorf("after down, tables %v; want only %s", got, migration.VersionTable)
 			}
 
@@ -64,7 +64,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("up again: %v", err)
 			}
 			wantStatus(t, &m, target, true, latest, false)
-			if d := diffLines(before, snapshot(t, db, target.Schema)); d != "" {
+			if d := testdb.DiffSnapshots(before, testdb.Snapshot(t, db, target.Schema)); d != "" {
 				t.Errorf("schema after up, down, up differs from the first up:%s", d)
 			}
 		})

@@ -77,7 +77,7 @@ func TestBrokenMigration(t *testing.T) {
 	wantError(t, err, migration.ErrFailed, "migrate up demo", "(database "+target.Schema+")",
 		"migration 000002", "NO_SUCH_TYPE", `hubdb migrate force 1 --db demo`)
 	wantStatus(t, &m, target, true, 2, true)
-	if got := tables(snapshot(t, testdb.Open(t, target.Schema), target.Schema)); strings.Join(got, ",") != "a,b,schema_migrations" {
+	if got := tables(testdb.Snapshot(t, testdb.Open(t, target.Schema), target.Schema)); strings.Join(got, ",") != "a,b,schema_migrations" {
 		t.Errorf("tables after the failure: %v; want a, b (the first statement) and the version table", got)
 	}
 

@@ -59,7 +59,7 @@ func TestRoundTrip(t *testing.T) {
 	wantStates(t, env, prefix, "latest", "ok")
 	before := map[string][]string{}
 	for _, name := range names {
-		before[name] = snapshot(t, db, prefix+name)
+		before[name] = testdb.Snapshot(t, db, prefix+name)
 	}
 
 	r = hubdb(t, env, nil, "migrate", "up", "--all") // nothing left to do
@@ -75,7 +75,7 @@ func TestRoundTrip(t *testing.T) {
 	wantCode(t, r, exitOK)
 	wantStates(t, env, prefix, "latest", "ok")
 	for _, name := range names {
-		if d := diffLines(before[name], snapshot(t, db, prefix+name)); d != "" {
+		if d := testdb.DiffSnapshots(before[name], testdb.Snapshot(t, db, prefix+name)); d != "" {
 			t.Errorf("%s: schema after down --all and up --all differs:%s", name, d)
 		}
 	}
@@ -84,7 +84,7 @@ func TestRoundTrip(t *testing.T) {
 	r = hubdb(t, env2, nil, "migrate", "up", "--all")
 	wantCode(t, r, exitOK)
 	for _, name := range names {
-		if d := diffLines(before[name], snapshot(t, db, prefix2+name)); d != "" {
+		if d := testdb.DiffSnapshots(before[name], testdb.Snapshot(t, db, prefix2+name)); d != "" {
 			t.Errorf("%s: schema on a fresh prefix differs:%s", name, d)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package testdb
 
 import (
 	"context"
@@ -30,9 +30,9 @@ var snapshotQueries = []struct{ name, query string }{
 		FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`},
 }
 
-// snapshot returns the structure of the physical database schema as
+// Snapshot returns the structure of the physical database schema as
 // sorted lines, one per row of snapshotQueries.
-func snapshot(t *testing.T, db *sql.DB, schema string) []string {
+func Snapshot(t testing.TB, db *sql.DB, schema string) []string {
 	t.Helper()
 	ctx := context.Background()
 	var lines []string
@@ -70,8 +70,8 @@ func snapshot(t *testing.T, db *sql.DB, schema string) []string {
 	return lines
 }
 
-// diffLines describes how got differs from want, or returns "" when equal.
-func diffLines(want, got []string) string {
+// DiffSnapshots describes how got differs from want, or returns "" when equal.
+func DiffSnapshots(want, got []string) string {
 	if slices.Equal(want, got) {
 		return ""
 	}
