@@ -26,6 +26,9 @@ const (
 	DefaultLeakThreshold     = 30 * time.Second
 	DefaultIdleInTxThreshold = time.Second
 	DefaultReserve           = 10
+	// DefaultCollation is the connection collation dbx sets when the
+	// server configuration names none; it matches the schemas' tables.
+	DefaultCollation = "utf8mb4_unicode_ci"
 )
 
 // Pool holds the settings of one database's connection pool, with
@@ -77,6 +80,11 @@ type Pool struct {
 	// IdleInTxThreshold reports a transaction that ran no statement for this
 	// long (a slow call made while holding the transaction). Default 1 s.
 	IdleInTxThreshold time.Duration `yaml:"idle_in_tx_threshold"`
+	// ServerPrepare sends query arguments with server-side prepared
+	// statements (interpolateParams=false: prepare, execute and close, three
+	// round trips) instead of interpolating them into the query text on the
+	// client (one round trip, the default). See BenchmarkInterpolateParams.
+	ServerPrepare bool `yaml:"server_prepare"`
 }
 
 // DBConfig describes one logical database.
@@ -110,4 +118,10 @@ type Config struct {
 	// is not below the server's wait_timeout or the pools can together open
 	// more connections than max_connections minus Reserve.
 	StrictChecks bool
+	// OnEvent, when set, receives every pool [Event] (connection open,
+	// close, checkout, checkin, invalidation, pool timeout, leak,
+	// idle-in-transaction, retry and open-time check warnings). It is
+	// called synchronously from the goroutine that caused the event, so it
+	// must be fast and safe for concurrent use.
+	OnEvent func(Event) `yaml:"-"`
 }

@@ -170,7 +170,7 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 	if !exists {
 		if !create {
 			return &Error{DB: t.Name, Schema: schemaName, Op: op, Err: ErrMissingDatabase,
-				Fix: fmt.Sprintf("run \"hubdb migrate up --db %s\" to create it, or check HUBDB_DB_PREFIX and the DSN", t.Name)}
+				Fix: fmt.Sprintf("run \"hubdb migrate up --db %s\" (without --no-create) to create it, or check HUBDB_DB_PREFIX and the DSN", t.Name)}
 		}
 		if _, err := s.conn.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdent(schemaName)+
 			" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
