@@ -25,8 +25,6 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/solarhub/hubdb/internal/hubgen"
 )
 
@@ -48,48 +46,37 @@ func main() {
 	}
 }
 
-// sqlcConfig is the part of sqlc.yaml this command reads.
-type sqlcConfig struct {
-	SQL []struct {
-		Name string `yaml:"name"`
-		Gen  struct {
-			Go struct {
-				Package string `yaml:"package"`
-				Out     string `yaml:"out"`
-			} `yaml:"go"`
-		} `yaml:"gen"`
-	} `yaml:"sql"`
-}
+type database struct{ pkg, out string }
 
-type database struct{ name, pkg, out string }
-
-func readConfig(dir string) ([]database, error) {
+// readConfig lists the databases of dir/sqlc.yaml with their output
+// directories (gen/<package>).
+func readConfig(dir string) ([]database, []hubgen.Database, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "sqlc.yaml"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var cfg sqlcConfig
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("sqlc.yaml: %w", err)
+	regs, err := hubgen.FromSQLC(b, modulePath)
+	if err != nil {
+		return nil, nil, err
 	}
-	var dbs []database
-	for _, s := range cfg.SQL {
-		out := filepath.ToSlash(filepath.Clean(s.Gen.Go.Out))
-		if s.Gen.Go.Package == "" || !strings.HasPrefix(out, "gen/") || strings.Count(out, "/") != 1 {
-			return nil, fmt.Errorf("sqlc.yaml entry %q: want gen.go.package set and gen.go.out = gen/<package>", s.Name)
+	if len(regs) == 0 {
+		return nil, nil, fmt.Errorf("sqlc.yaml lists no databases")
+	}
+	dbs := make([]database, len(regs))
+	for i, r := range regs {
+		out := strings.TrimPrefix(r.ImportPath, modulePath+"/")
+		if out != "gen/"+r.Name {
+			return nil, nil, fmt.Errorf("sqlc.yaml entry %q: want gen.go.out = gen/%s", r.Name, r.Name)
 		}
-		dbs = append(dbs, database{name: s.Name, pkg: s.Gen.Go.Package, out: out})
+		dbs[i] = database{pkg: r.Name, out: out}
 	}
-	if len(dbs) == 0 {
-		return nil, fmt.Errorf("sqlc.yaml lists no databases")
-	}
-	return dbs, nil
+	return dbs, regs, nil
 }
 
 // generate reads the configuration in src and writes gen/ under dst; dst
 // holds copies of sqlc.yaml, schema/ and queries/ when it is not src.
 func generate(src, dst string) error {
-	dbs, err := readConfig(dst)
+	dbs, regs, err := readConfig(dst)
 	if err != nil {
 		return err
 	}
@@ -102,17 +89,17 @@ func generate(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	absDst, err := filepath.Abs(dst)
+	if err != nil {
+		return err
+	}
 	cmd := exec.Command("go", "tool", "-modfile="+filepath.Join(absSrc, "tools", "go.mod"), "sqlc", "generate",
-		"-f", filepath.Join(dst, "sqlc.yaml"))
+		"-f", filepath.Join(absDst, "sqlc.yaml"))
 	cmd.Dir = absSrc
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("sqlc generate: %w", err)
-	}
-	regs := make([]hubgen.Database, len(dbs))
-	for i, db := range dbs {
-		regs[i] = hubgen.Database{Name: db.pkg, ImportPath: modulePath + "/" + db.out}
 	}
 	code, err := hubgen.Registry("gen", regs)
 	if err != nil {
@@ -139,7 +126,7 @@ func runCheck(root string) error {
 	if err := generate(root, tmp); err != nil {
 		return err
 	}
-	dbs, err := readConfig(root)
+	dbs, _, err := readConfig(root)
 	if err != nil {
 		return err
 	}

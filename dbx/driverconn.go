@@ -1,0 +1,105 @@
+package dbx
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// mysqlConn is the set of driver interfaces go-sql-driver/mysql's
+// connection implements and database/sql looks for; conn forwards them all.
+type mysqlConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+	driver.NamedValueChecker
+}
+
+// connector wraps the mysql connector to see every physical connection:
+// open, close, invalidation, and how long it sat idle (for pre-ping).
+type connector struct {
+	inner driver.Connector
+	p     *pool
+	ids   atomic.Uint64
+}
+
+func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	dc, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mc, ok := dc.(mysqlConn)
+	if !ok {
+		_ = dc.Close()
+		return nil, fmt.Errorf("driver connection %T lacks the interfaces dbx forwards", dc)
+	}
+	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1)}
+	cn.returned.Store(time.Now().UnixNano())
+	c.p.emit(Event{Kind: EventOpen, ConnID: cn.id})
+	return cn, nil
+}
+
+func (c *connector) Driver() driver.Driver { return c.inner.Driver() }
+
+// conn is one physical connection. database/sql calls ResetSession when it
+// hands a used connection out again (checkout) and IsValid when it takes
+// one back (checkin), both under the connection's lock.
+type conn struct {
+	mysqlConn
+	p        *pool
+	id       uint64
+	returned atomic.Int64 // unix nanos of the last checkin
+	closed   atomic.Bool
+}
+
+// ResetSession is the pre-ping: the driver's socket liveness check
+// (checkConnLiveness), then a real ping when the connection sat idle
+// longer than Pool.PingAfterIdle. A failure returns driver.ErrBadConn, so
+// database/sql discards the connection and takes or opens another: a dead
+// pooled connection is never handed to a caller.
+func (c *conn) ResetSession(ctx context.Context) error {
+	if err := c.mysqlConn.ResetSession(ctx); err != nil {
+		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: fmt.Errorf("liveness check: %w", err)})
+		return driver.ErrBadConn
+	}
+	s := c.p.set
+	if !s.prePing || s.pingAfterIdle <= 0 {
+		return nil
+	}
+	idle := time.Duration(time.Now().UnixNano() - c.returned.Load())
+	if idle <= s.pingAfterIdle {
+		return nil
+	}
+	if err := c.mysqlConn.Ping(ctx); err != nil {
+		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Held: idle, Err: fmt.Errorf("pre-ping after %v idle: %w", idle.Round(time.Millisecond), err)})
+		return driver.ErrBadConn
+	}
+	return nil
+}
+
+// IsValid records the checkin time and reports a broken connection as an
+// invalidation.
+func (c *conn) IsValid() bool {
+	c.returned.Store(time.Now().UnixNano())
+	if !c.mysqlConn.IsValid() {
+		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("connection broken while in use")})
+		return false
+	}
+	return true
+}
+
+// Close closes the physical connection.
+func (c *conn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.p.emit(Event{Kind: EventClose, ConnID: c.id})
+	}
+	return c.mysqlConn.Close()
+}

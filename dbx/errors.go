@@ -1,0 +1,144 @@
+package dbx
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Conditions a caller may branch on. Match them with [errors.Is]; the
+// errors dbx returns are [*DBError] values that name the database and
+// report, through their Is method, which of these conditions their cause
+// (a *mysql.MySQLError, a driver error, ...) is. The cause itself stays
+// reachable with [errors.As], e.g. as a *mysql.MySQLError.
+var (
+	// ErrPoolTimeout: no connection became free within Pool.Timeout.
+	ErrPoolTimeout = errors.New("dbx: pool timeout")
+	// ErrUnknownDB: the logical name is not configured, or the server
+	// answered 1049 (unknown database).
+	ErrUnknownDB = errors.New("dbx: unknown database")
+	// ErrTooManyConnections: the server refused a connection (1040).
+	ErrTooManyConnections = errors.New("dbx: too many connections")
+	// ErrServerGone: the connection was lost or unusable (2006, 2013, 1927,
+	// 1053, 4031, driver.ErrBadConn, mysql.ErrInvalidConn, a network error).
+	ErrServerGone = errors.New("dbx: server gone")
+	// ErrReadOnly: a write inside a read-only transaction (1792).
+	ErrReadOnly = errors.New("dbx: write in a read-only transaction")
+	// ErrDeadlock: the server chose this transaction as a deadlock victim
+	// and rolled it back (1213).
+	ErrDeadlock = errors.New("dbx: deadlock")
+	// ErrLockWaitTimeout: innodb_lock_wait_timeout expired (1205).
+	ErrLockWaitTimeout = errors.New("dbx: lock wait timeout")
+	// ErrDuplicateKey: a unique key was violated (1062).
+	ErrDuplicateKey = errors.New("dbx: duplicate key")
+	// ErrStatementTimeout: the server stopped a statement after the
+	// statement timeout (MariaDB 1969, MySQL 3024).
+	ErrStatementTimeout = errors.New("dbx: statement timeout")
+	// ErrCommitUnknown: the connection was lost while COMMIT was in
+	// flight; the transaction may or may not have been committed. dbx never
+	// retries it.
+	ErrCommitUnknown = errors.New("dbx: commit outcome unknown")
+	// ErrWriteInRead: Write was called with a context that carries a Read
+	// transaction of the same database. dbx does not upgrade silently.
+	ErrWriteInRead = errors.New("dbx: Write nested in a Read transaction")
+	// ErrClosed: the Manager was closed.
+	ErrClosed = errors.New("dbx: manager closed")
+	// ErrServerCheck: an open-time check failed under Config.StrictChecks
+	// (recycle not below wait_timeout, or the pools' budget over
+	// max_connections minus Reserve).
+	ErrServerCheck = errors.New("dbx: server check failed")
+	// ErrConfig: the configuration is invalid.
+	ErrConfig = errors.New("dbx: invalid config")
+)
+
+// DBError is the error dbx returns for a failure on one database.
+type DBError struct {
+	// DB is the logical database name.
+	DB string
+	// Op is what failed: "open", "acquire", "connect", "begin", "exec",
+	// "query", "prepare", "commit", "read", "write", ...
+	Op string
+	// Err is the cause.
+	Err error
+}
+
+// Error returns "dbx: <db>: <op>: <cause>". It never contains a password:
+// dbx puts no DSN in its messages.
+func (e *DBError) Error() string {
+	return "dbx: " + e.DB + ": " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "dbx: ")
+}
+
+// Unwrap returns the cause.
+func (e *DBError) Unwrap() error { return e.Err }
+
+// Is reports whether the cause is the condition target, one of the Err*
+// variables of this package: errors.Is(err, dbx.ErrDeadlock) holds for a
+// *mysql.MySQLError 1213 wrapped in a DBError.
+func (e *DBError) Is(target error) bool {
+	k := kindOf(e.Err)
+	return k != nil && k == target
+}
+
+// kindOf maps a driver or server error to the condition it stands for, or
+// nil.
+func kindOf(err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1040:
+			return ErrTooManyConnections
+		case 1792:
+			return ErrReadOnly
+		case 1213:
+			return ErrDeadlock
+		case 1205:
+			return ErrLockWaitTimeout
+		case 1062:
+			return ErrDuplicateKey
+		case 1049:
+			return ErrUnknownDB
+		case 1969, 3024:
+			return ErrStatementTimeout
+		case 1053, 1927, 2006, 2013, 4031:
+			return ErrServerGone
+		}
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	var oe *net.OpError
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &oe) {
+		return ErrServerGone
+	}
+	return nil
+}
+
+// wrap returns err as a *DBError of database db, or nil for nil. An error
+// that already is a *DBError of db is returned as is.
+func wrap(db, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *DBError
+	if errors.As(err, &de) && de.DB == db {
+		return err
+	}
+	return &DBError{DB: db, Op: op, Err: err}
+}
+
+// retryable reports whether a transaction that failed with err may be run
+// again from the start: the server rolled it back (deadlock, lock wait
+// timeout) or the connection was lost before COMMIT was sent.
+func retryable(err error) bool {
+	if errors.Is(err, ErrCommitUnknown) {
+		return false
+	}
+	return errors.Is(err, ErrDeadlock) || errors.Is(err, ErrLockWaitTimeout) || errors.Is(err, ErrServerGone)
+}

@@ -1,0 +1,150 @@
+package dbx
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// EventKind says what happened to a pool.
+type EventKind int
+
+// The pool events. Open, Close, Checkout, Checkin and Invalidate are
+// logged at debug level; the others at warn level.
+const (
+	// EventOpen: a physical connection was opened.
+	EventOpen EventKind = iota + 1
+	// EventClose: a physical connection was closed (recycled, idle too
+	// long, surplus beyond Pool.Size, broken, or the pool closed).
+	EventClose
+	// EventCheckout: a caller got a connection; Wait is how long it queued.
+	EventCheckout
+	// EventCheckin: a caller gave its connection back; Held is how long it
+	// had it.
+	EventCheckin
+	// EventInvalidate: a connection was found dead or broken and is
+	// discarded (failed liveness check or pre-ping, broken in use); Err
+	// says why.
+	EventInvalidate
+	// EventPoolTimeout: a caller gave up after Pool.Timeout; Err is the
+	// ErrPoolTimeout error returned to it.
+	EventPoolTimeout
+	// EventLeak: a connection has been held longer than
+	// Pool.LeakThreshold; Site is where it was taken, Held how long.
+	EventLeak
+	// EventIdleInTx: a transaction ran no statement for longer than
+	// Pool.IdleInTxThreshold; Site is where the transaction was started,
+	// Held the gap so far.
+	EventIdleInTx
+	// EventRetry: a transaction failed with Err and runs again (opt-in
+	// retry); Attempt is the attempt that failed.
+	EventRetry
+	// EventCheck: an open-time check found a problem (Err), reported as a
+	// warning because Config.StrictChecks is off.
+	EventCheck
+)
+
+var eventNames = [...]string{
+	EventOpen: "open", EventClose: "close", EventCheckout: "checkout", EventCheckin: "checkin",
+	EventInvalidate: "invalidate", EventPoolTimeout: "pool timeout", EventLeak: "leak",
+	EventIdleInTx: "idle in transaction", EventRetry: "retry", EventCheck: "check",
+}
+
+// String returns the event's name, e.g. "checkout".
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "unknown"
+}
+
+// Event is one pool event, given to Config.OnEvent and the logger.
+type Event struct {
+	Kind EventKind
+	// DB is the logical database name.
+	DB string
+	// Time is when the event happened.
+	Time time.Time
+	// ConnID numbers the physical connection within its pool (open,
+	// close, invalidate).
+	ConnID uint64
+	// Site is the caller's file:line: the first frame outside dbx and
+	// gen/ (checkout, checkin, leak, idle-in-transaction, retry).
+	Site string
+	// Wait is how long the caller queued for a connection (checkout,
+	// pool timeout).
+	Wait time.Duration
+	// Held is how long the connection was held (checkin, leak), the
+	// transaction's idle gap (idle-in-transaction) or the connection's idle
+	// time (invalidate after pre-ping).
+	Held time.Duration
+	// Attempt is the failed attempt's number (retry).
+	Attempt int
+	// Err is the cause (invalidate, pool timeout, retry, check).
+	Err error
+}
+
+var eventMessages = [...]string{
+	EventOpen: "dbx: connection opened", EventClose: "dbx: connection closed",
+	EventCheckout: "dbx: connection checked out", EventCheckin: "dbx: connection checked in",
+	EventInvalidate: "dbx: connection invalidated", EventPoolTimeout: "dbx: pool timeout",
+	EventLeak:     "dbx: connection held longer than the leak threshold",
+	EventIdleInTx: "dbx: transaction idle: no statement ran for longer than the threshold",
+	EventRetry:    "dbx: retrying transaction", EventCheck: "dbx: server check",
+}
+
+// emit fills in DB and Time, calls the hook and logs ev.
+func (p *pool) emit(ev Event) {
+	ev.DB = p.name
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	if p.hook != nil {
+		p.hook(ev)
+	}
+	level := slog.LevelDebug
+	switch ev.Kind {
+	case EventLeak, EventIdleInTx, EventCheck, EventPoolTimeout:
+		level = slog.LevelWarn
+	case EventRetry:
+		level = slog.LevelInfo
+	}
+	ctx := context.Background()
+	if !p.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs, slog.String("db", p.name))
+	if ev.ConnID != 0 {
+		attrs = append(attrs, slog.Uint64("conn", ev.ConnID))
+	}
+	if ev.Site != "" {
+		attrs = append(attrs, slog.String("site", ev.Site))
+	}
+	if ev.Wait != 0 {
+		attrs = append(attrs, slog.Duration("wait", ev.Wait))
+	}
+	if ev.Held != 0 {
+		key := "held"
+		if ev.Kind == EventIdleInTx || ev.Kind == EventInvalidate {
+			key = "idle"
+		}
+		attrs = append(attrs, slog.Duration(key, ev.Held))
+	}
+	if ev.Attempt != 0 {
+		attrs = append(attrs, slog.Int("attempt", ev.Attempt))
+	}
+	if ev.Err != nil {
+		attrs = append(attrs, slog.String("err", ev.Err.Error()))
+	}
+	if ev.Kind == EventCheckout || ev.Kind == EventCheckin || ev.Kind == EventLeak {
+		attrs = append(attrs, slog.String("status", p.status().String()))
+	}
+	p.log.LogAttrs(ctx, level, eventMessages[ev.Kind], attrs...)
+}
+
+// wantsSite reports whether checkout/checkin events need the caller's
+// site resolved (a hook is set or debug logging is on).
+func (p *pool) wantsSite() bool {
+	return p.hook != nil || p.log.Enabled(context.Background(), slog.LevelDebug)
+}

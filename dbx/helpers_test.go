@@ -1,0 +1,173 @@
+package dbx_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/solarhub/hubdb/dbx"
+)
+
+// envDSN names the test server, e.g. HUBDB_TEST_DSN='root@tcp(127.0.0.1:3306)/'.
+const envDSN = "HUBDB_TEST_DSN"
+
+// server returns the test server's configuration. Without HUBDB_TEST_DSN
+// the test is skipped under -short and fails otherwise.
+func server(t testing.TB) *mysql.Config {
+	t.Helper()
+	dsn := os.Getenv(envDSN)
+	if dsn == "" {
+		if testing.Short() {
+			t.Skipf("%s is not set; skipped under -short", envDSN)
+		}
+		t.Fatalf("%s is not set: run `make test` (it starts a private MariaDB when none answers), "+
+			"or start MariaDB and set %s='root@tcp(127.0.0.1:3306)/'", envDSN, envDSN)
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("%s is not a valid DSN", envDSN) // the DSN may hold a password: not printed
+	}
+	cfg.DBName = ""
+	return cfg
+}
+
+// admin opens an unpooled-by-dbx connection to the test server.
+func admin(t testing.TB, srv *mysql.Config, schema string) *sql.DB {
+	t.Helper()
+	c := srv.Clone()
+	c.DBName = schema
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newSchema creates a uniquely named database dbxtest_<random> with table
+// kv(k INT PRIMARY KEY, v INT) and rows (1,0), (2,0); it is dropped when
+// the test ends.
+func newSchema(t testing.TB, srv *mysql.Config) string {
+	t.Helper()
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	name := "dbxtest_" + hex.EncodeToString(b)
+	db := admin(t, srv, "")
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), "DROP DATABASE "+name); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	for _, q := range []string{
+		"CREATE TABLE " + name + ".kv (k INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB",
+		"INSERT INTO " + name + ".kv VALUES (1, 0), (2, 0)",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return name
+}
+
+// small returns pool settings that keep tests light on the shared server.
+func small() dbx.Pool {
+	return dbx.Pool{Size: 2, Overflow: 1, Timeout: 5 * time.Second}
+}
+
+// open opens a Manager and, when the test ends, checks that no connection
+// is checked out on any pool (in dbx's gate and in database/sql), then
+// closes it.
+func open(t testing.TB, cfg dbx.Config) *dbx.Manager {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := dbx.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := dbx.WaitIdle(ctx, m); err != nil {
+			t.Errorf("connections still checked out: %v\n%s", err, m.Status())
+		}
+		for _, s := range m.Status() {
+			if s.InUse != 0 || s.Stats.InUse != 0 {
+				t.Errorf("%s: InUse %d, database/sql InUse %d after the test", s.DB, s.InUse, s.Stats.InUse)
+			}
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+// oneDB configures a single database "main" on schema.
+func oneDB(srv *mysql.Config, schema string, p dbx.Pool) dbx.Config {
+	return dbx.Config{DBs: []dbx.DBConfig{{Name: "main", Schema: schema, Server: srv, Pool: p}}}
+}
+
+// raw binds DBTX itself as the "queries" type, for tests without sqlc code.
+func raw(t testing.TB, m *dbx.Manager, name string) *dbx.DB[dbx.DBTX] {
+	t.Helper()
+	d, err := dbx.Bind(m, name, func(x dbx.DBTX) dbx.DBTX { return x })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// value reads kv.v for key k outside dbx.
+func value(t testing.TB, db *sql.DB, k int) int {
+	t.Helper()
+	var v int
+	if err := db.QueryRowContext(context.Background(), "SELECT v FROM kv WHERE k = ?", k).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// logBuffer collects slog output safely from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// nextLine returns the file and the line after the caller's.
+func nextLine() (string, int) {
+	_, file, line, _ := runtime.Caller(1)
+	return file, line + 1
+}

@@ -1,0 +1,75 @@
+package dbx
+
+import (
+	"database/sql"
+	"time"
+)
+
+// TxOption changes one Read or Write call. Options of a call that joins
+// an outer transaction are ignored: the outer call's options apply.
+type TxOption func(*txOptions)
+
+type txOptions struct {
+	timeout          time.Duration // 0: none
+	isolation        sql.IsolationLevel
+	attempts         int
+	backoffBase      time.Duration
+	backoffMax       time.Duration
+	statementTimeout time.Duration // 0: the pool's
+	statementSet     bool
+}
+
+// TxTimeout sets the transaction's deadline, counted from the moment it
+// has a connection (the wait for one is bounded by Pool.Timeout instead).
+// It replaces Pool.TxTimeout; d <= 0 means no deadline beyond ctx's.
+func TxTimeout(d time.Duration) TxOption {
+	return func(o *txOptions) { o.timeout = max(d, 0) }
+}
+
+// Isolation sets the isolation level: go-sql-driver/mysql sends SET
+// TRANSACTION ISOLATION LEVEL (one statement, next transaction only)
+// before START TRANSACTION. Supported: LevelReadUncommitted,
+// LevelReadCommitted, LevelRepeatableRead (the server's default) and
+// LevelSerializable.
+func Isolation(level sql.IsolationLevel) TxOption {
+	return func(o *txOptions) { o.isolation = level }
+}
+
+// Retry runs the whole function again, up to attempts times in all, when
+// the transaction failed in a way the server rolled back: deadlock
+// (ErrDeadlock), lock wait timeout (ErrLockWaitTimeout, only the
+// statement is rolled back by default, so dbx rolls back the rest and
+// starts over), or a connection lost before COMMIT was sent
+// (ErrServerGone). A connection lost during COMMIT (ErrCommitUnknown) is
+// never retried. fn must be safe to run again: no side effects outside
+// the transaction. Waits between attempts grow exponentially with jitter
+// (see RetryBackoff).
+func Retry(attempts int) TxOption {
+	return func(o *txOptions) { o.attempts = max(attempts, 1) }
+}
+
+// RetryBackoff sets the wait before the second attempt (base, default
+// 10 ms) and the largest wait (max, default 1 s); each wait is a random
+// duration up to base·2ⁿ⁻¹, capped at max.
+func RetryBackoff(base, max time.Duration) TxOption {
+	return func(o *txOptions) { o.backoffBase, o.backoffMax = base, max }
+}
+
+// StatementTimeout overrides the pool's statement timeout for one
+// transaction (0: no limit). It costs one SET SESSION statement before
+// BEGIN; the pool's value is restored when the connection is returned
+// (see BenchmarkStatementTimeoutOverride).
+func StatementTimeout(d time.Duration) TxOption {
+	return func(o *txOptions) { o.statementTimeout, o.statementSet = max(d, 0), true }
+}
+
+func (p *pool) txOptions(opts []TxOption) txOptions {
+	o := txOptions{
+		timeout: p.set.txTimeout, attempts: 1,
+		backoffBase: 10 * time.Millisecond, backoffMax: time.Second,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}

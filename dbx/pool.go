@@ -1,0 +1,107 @@
+package dbx
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// pool is one database's *sql.DB with its gate and settings.
+type pool struct {
+	name    string
+	cfg     DBConfig
+	set     settings
+	db      *sql.DB
+	gate    *gate
+	log     *slog.Logger
+	hook    func(Event)
+	flavour flavour
+	server  serverInfo
+	dbtx    *poolDBTX
+	leaks   atomic.Int64
+}
+
+// serverInfo is what Open learns about the server behind a pool.
+type serverInfo struct {
+	id             string // @@hostname:@@port, identifies the server for the budget
+	addr           string // as configured
+	version        string
+	waitTimeout    time.Duration // @@session.wait_timeout with the pool's DSN
+	maxConnections int
+}
+
+// openPool detects the server flavour on a bootstrap connection, then
+// opens the pool with the statement timeout in its DSN and pings it.
+func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger) (*pool, error) {
+	p := &pool{name: d.Name, cfg: d, set: resolve(d.Pool, cfg.Defaults), log: log, hook: cfg.OnEvent}
+	p.gate = newGate(p.set.max())
+	p.dbtx = &poolDBTX{p: p}
+	if err := p.probe(ctx); err != nil {
+		return nil, wrap(p.name, "open", err)
+	}
+	inner, err := mysql.NewConnector(driverConfig(d, p.set, log, p.flavour, true))
+	if err != nil {
+		return nil, wrap(p.name, "open", err)
+	}
+	p.db = sql.OpenDB(&connector{inner: inner, p: p})
+	p.db.SetMaxOpenConns(p.set.max())
+	p.db.SetMaxIdleConns(p.set.size)
+	p.db.SetConnMaxLifetime(p.set.recycle)
+	p.db.SetConnMaxIdleTime(p.set.maxIdleTime)
+	if err := p.db.PingContext(ctx); err != nil {
+		_ = p.db.Close()
+		return nil, wrap(p.name, "ping", err)
+	}
+	return p, nil
+}
+
+// probe reads the server's flavour, wait_timeout and max_connections on a
+// bootstrap connection made with the pool's DSN minus the statement
+// timeout (whose variable name depends on the flavour). wait_timeout is
+// read at session scope, so a wait_timeout parameter in the DSN counts.
+func (p *pool) probe(ctx context.Context) error {
+	inner, err := mysql.NewConnector(driverConfig(p.cfg, p.set, p.log, p.flavour, false))
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(inner)
+	defer db.Close()
+	var version, host string
+	var port, wait, maxConns int
+	err = db.QueryRowContext(ctx,
+		"SELECT VERSION(), @@hostname, @@port, @@session.wait_timeout, @@global.max_connections").
+		Scan(&version, &host, &port, &wait, &maxConns)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		p.flavour = flavourMariaDB
+	}
+	p.server = serverInfo{
+		id: fmt.Sprintf("%s:%d", host, port), addr: p.cfg.Server.Addr, version: version,
+		waitTimeout: time.Duration(wait) * time.Second, maxConnections: maxConns,
+	}
+	return nil
+}
+
+// status returns the pool's status now.
+func (p *pool) status() Status {
+	inUse, waiting, waits, timeouts := p.gate.counts()
+	st := p.db.Stats()
+	return Status{
+		DB: p.name, Size: p.set.size, Overflow: p.set.overflow,
+		InUse: inUse, Idle: st.Idle, Open: st.OpenConnections, Waiting: waiting,
+		WaitCount: waits, Timeouts: timeouts, Leaks: p.leaks.Load(), Stats: st,
+	}
+}
+
+func (p *pool) close() error {
+	p.gate.close()
+	return wrap(p.name, "close", p.db.Close())
+}

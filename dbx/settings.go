@@ -1,0 +1,182 @@
+package dbx
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// settings are one database's resolved pool settings: defaults applied,
+// negative durations turned into 0 ("off").
+type settings struct {
+	size, overflow    int
+	timeout           time.Duration // 0: wait as long as ctx allows
+	recycle           time.Duration // 0: no maximum lifetime
+	maxIdleTime       time.Duration
+	prePing           bool
+	pingAfterIdle     time.Duration // 0: socket check only
+	connectTimeout    time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	txTimeout         time.Duration
+	statementTimeout  time.Duration
+	leakThreshold     time.Duration
+	idleInTxThreshold time.Duration
+	serverPrepare     bool
+}
+
+func (s settings) max() int { return s.size + s.overflow }
+
+// resolve merges own over defaults over the Default* constants.
+func resolve(own, defaults Pool) settings {
+	pickInt := func(a, b, c int) int {
+		switch {
+		case a != 0:
+			return a
+		case b != 0:
+			return b
+		}
+		return c
+	}
+	pickDur := func(a, b, c time.Duration) time.Duration {
+		v := c
+		switch {
+		case a != 0:
+			v = a
+		case b != 0:
+			v = b
+		}
+		if v < 0 {
+			return 0
+		}
+		return v
+	}
+	s := settings{
+		size:              pickInt(own.Size, defaults.Size, DefaultSize),
+		overflow:          max(pickInt(own.Overflow, defaults.Overflow, DefaultOverflow), 0),
+		timeout:           pickDur(own.Timeout, defaults.Timeout, DefaultTimeout),
+		recycle:           pickDur(own.Recycle, defaults.Recycle, DefaultRecycle),
+		maxIdleTime:       pickDur(own.MaxIdleTime, defaults.MaxIdleTime, DefaultMaxIdleTime),
+		prePing:           !own.DisablePrePing && !defaults.DisablePrePing,
+		pingAfterIdle:     pickDur(own.PingAfterIdle, defaults.PingAfterIdle, DefaultPingAfterIdle),
+		connectTimeout:    pickDur(own.ConnectTimeout, defaults.ConnectTimeout, DefaultConnectTimeout),
+		readTimeout:       pickDur(own.ReadTimeout, defaults.ReadTimeout, DefaultReadTimeout),
+		writeTimeout:      pickDur(own.WriteTimeout, defaults.WriteTimeout, DefaultWriteTimeout),
+		txTimeout:         pickDur(own.TxTimeout, defaults.TxTimeout, DefaultTxTimeout),
+		statementTimeout:  pickDur(own.StatementTimeout, defaults.StatementTimeout, DefaultStatementTimeout),
+		leakThreshold:     pickDur(own.LeakThreshold, defaults.LeakThreshold, DefaultLeakThreshold),
+		idleInTxThreshold: pickDur(own.IdleInTxThreshold, defaults.IdleInTxThreshold, DefaultIdleInTxThreshold),
+		serverPrepare:     own.ServerPrepare || defaults.ServerPrepare,
+	}
+	return s
+}
+
+// validate checks cfg and returns every problem at once, each naming its
+// database.
+func validate(cfg Config) error {
+	var errs []error
+	if len(cfg.DBs) == 0 {
+		errs = append(errs, errors.New("no databases configured"))
+	}
+	seen := map[string]bool{}
+	for i, d := range cfg.DBs {
+		name := d.Name
+		if name == "" {
+			errs = append(errs, fmt.Errorf("DBs[%d]: empty Name", i))
+			continue
+		}
+		if seen[name] {
+			errs = append(errs, fmt.Errorf("%s: configured twice", name))
+		}
+		seen[name] = true
+		if d.Server == nil {
+			errs = append(errs, fmt.Errorf("%s: Server is nil", name))
+		} else {
+			if c := d.Server.Collation; c != "" && !strings.HasPrefix(c, "utf8mb4_") {
+				errs = append(errs, fmt.Errorf("%s: collation %q is not utf8mb4", name, c))
+			}
+			for k := range d.Server.Params {
+				if k == "max_statement_time" || k == "max_execution_time" {
+					errs = append(errs, fmt.Errorf("%s: set Pool.StatementTimeout, not the %s parameter", name, k))
+				}
+			}
+		}
+		if d.Pool.Size < 0 || cfg.Defaults.Size < 0 {
+			errs = append(errs, fmt.Errorf("%s: negative pool size", name))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
+	}
+	return nil
+}
+
+// flavour is the server family, which decides the statement timeout
+// variable.
+type flavour int
+
+const (
+	flavourMySQL flavour = iota
+	flavourMariaDB
+)
+
+// stmtTimeoutVar returns the session variable and its value for d:
+// MariaDB's max_statement_time in seconds, MySQL's max_execution_time in
+// milliseconds. 0 means no limit on both.
+func (f flavour) stmtTimeoutVar(d time.Duration) (name, value string) {
+	if f == flavourMariaDB {
+		return "max_statement_time", strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+	}
+	return "max_execution_time", strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// driverConfig returns the driver configuration of one pool: a clone of
+// d.Server with the settings dbx owns forced (see the package doc, "Driver
+// settings"). withStmtTimeout adds the statement timeout as a session
+// variable applied at connect.
+func driverConfig(d DBConfig, s settings, log *slog.Logger, f flavour, withStmtTimeout bool) *mysql.Config {
+	c := d.Server.Clone()
+	c.DBName = d.Schema
+	if c.DBName == "" {
+		c.DBName = d.Name
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	if c.Collation == "" {
+		c.Collation = DefaultCollation
+	}
+	c.Timeout = s.connectTimeout
+	c.ReadTimeout = s.readTimeout
+	c.WriteTimeout = s.writeTimeout
+	c.InterpolateParams = !s.serverPrepare
+	c.CheckConnLiveness = s.prePing
+	c.RejectReadOnly = false
+	c.MultiStatements = false
+	c.Logger = driverLogger{log: log, db: d.Name}
+	params := make(map[string]string, len(c.Params)+1)
+	for k, v := range c.Params {
+		params[k] = v
+	}
+	if withStmtTimeout && s.statementTimeout > 0 {
+		k, v := f.stmtTimeoutVar(s.statementTimeout)
+		params[k] = v
+	}
+	c.Params = params
+	return c
+}
+
+// driverLogger sends go-sql-driver/mysql's own messages (e.g. "closing bad
+// idle connection") to the Manager's logger, naming the database.
+type driverLogger struct {
+	log *slog.Logger
+	db  string
+}
+
+func (l driverLogger) Print(v ...any) {
+	l.log.Warn("dbx: driver: "+strings.TrimSpace(fmt.Sprint(v...)), "db", l.db)
+}

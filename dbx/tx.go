@@ -1,0 +1,192 @@
+package dbx
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// txKey keys a database's transaction in a context: one key per database,
+// so a transaction on "ess" is never handed to queries on "schedule".
+type txKey struct{ db string }
+
+// txState is one running transaction.
+type txState struct {
+	p        *pool
+	tx       *sql.Tx
+	readOnly bool
+	site     callSite
+	dbtx     *txDBTX
+	watch    idleWatch
+	q        any // the Q bound to this transaction, made once
+}
+
+func txFrom(ctx context.Context, db string) *txState {
+	st, _ := ctx.Value(txKey{db}).(*txState)
+	return st
+}
+
+// InTx reports whether ctx carries a transaction of the database name.
+func InTx(ctx context.Context, name string) bool { return txFrom(ctx, name) != nil }
+
+// runTx runs body in one transaction on one leased connection: commit when
+// body returns nil; rollback on error, panic (re-panicked) or the end of
+// ctx; the connection always goes back to the pool.
+func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callSite,
+	body func(context.Context, *txState) error,
+) (err error) {
+	l, err := p.acquire(ctx, site)
+	if err != nil {
+		return err
+	}
+	defer l.release() // last: after commit or rollback
+	txCtx, cancel := ctx, context.CancelFunc(func() {})
+	if o.timeout > 0 {
+		txCtx, cancel = context.WithTimeout(ctx, o.timeout)
+	}
+	defer cancel()
+	if o.statementSet {
+		if err := l.setStatementTimeout(txCtx, o.statementTimeout); err != nil {
+			return err
+		}
+	}
+	tx, err := l.conn.BeginTx(txCtx, &sql.TxOptions{ReadOnly: readOnly, Isolation: o.isolation})
+	if err != nil {
+		return wrap(p.name, "begin", err)
+	}
+	st := &txState{p: p, tx: tx, readOnly: readOnly, site: site}
+	st.dbtx = &txDBTX{st: st}
+	st.watch.arm(p, &st.site)
+	defer st.watch.stop()
+	defer func() {
+		if r := recover(); r != nil {
+			_ = tx.Rollback()
+			panic(r)
+		}
+	}()
+	op := "write"
+	if readOnly {
+		op = "read"
+	}
+	if err := body(context.WithValue(txCtx, txKey{p.name}, st), st); err != nil {
+		if rb := tx.Rollback(); rb != nil && !errors.Is(rb, sql.ErrTxDone) && !errors.Is(rb, mysql.ErrInvalidConn) {
+			err = errors.Join(err, rb)
+		}
+		return wrap(p.name, op, err)
+	}
+	st.watch.stop()
+	if err := tx.Commit(); err != nil {
+		return p.commitError(txCtx, err)
+	}
+	return nil
+}
+
+// commitError tells a failed COMMIT that certainly did not commit from
+// one whose outcome is unknown.
+func (p *pool) commitError(ctx context.Context, err error) error {
+	var me *mysql.MySQLError
+	switch {
+	case errors.Is(err, sql.ErrTxDone), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// database/sql rolled back when ctx ended; COMMIT was not sent
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("rolled back: %w: %w", cause, err)
+		}
+		return wrap(p.name, "commit", err)
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &me):
+		// ErrBadConn: the driver wrote nothing, so COMMIT never left; a
+		// server error: the server answered and did not commit
+		return wrap(p.name, "commit", err)
+	}
+	return wrap(p.name, "commit", fmt.Errorf("%w: %w", ErrCommitUnknown, err))
+}
+
+// idleWatch warns when a transaction runs no statement for longer than
+// Pool.IdleInTxThreshold. One timer per transaction, re-armed after each
+// statement; no goroutine waits.
+type idleWatch struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	p        *pool
+	site     *callSite
+	running  int
+	lastEnd  time.Time
+	stopped  bool
+	reported bool
+}
+
+func (w *idleWatch) arm(p *pool, site *callSite) {
+	if p.set.idleInTxThreshold <= 0 {
+		return
+	}
+	w.p, w.site, w.lastEnd = p, site, time.Now()
+	w.timer = time.AfterFunc(p.set.idleInTxThreshold, w.fire)
+}
+
+func (w *idleWatch) start() {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	w.running++
+	w.timer.Stop()
+	w.mu.Unlock()
+}
+
+func (w *idleWatch) end() {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	w.running--
+	w.lastEnd = time.Now()
+	w.reported = false
+	if w.running == 0 && !w.stopped {
+		w.timer.Reset(w.p.set.idleInTxThreshold)
+	}
+	w.mu.Unlock()
+}
+
+func (w *idleWatch) stop() {
+	if w.timer == nil {
+		return
+	}
+	w.mu.Lock()
+	w.stopped = true
+	w.timer.Stop()
+	w.mu.Unlock()
+}
+
+func (w *idleWatch) fire() {
+	w.mu.Lock()
+	if w.stopped || w.running > 0 || w.reported {
+		w.mu.Unlock()
+		return
+	}
+	w.reported = true
+	gap := time.Since(w.lastEnd)
+	w.mu.Unlock()
+	w.p.emit(Event{Kind: EventIdleInTx, Site: w.site.String(), Held: gap})
+}
+
+// backoff waits before attempt n+1, or returns early when ctx ends.
+func backoff(ctx context.Context, o txOptions, n int) error {
+	d := o.backoffBase << min(n-1, 20)
+	if d <= 0 || d > o.backoffMax {
+		d = o.backoffMax
+	}
+	t := time.NewTimer(rand.N(d + 1))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

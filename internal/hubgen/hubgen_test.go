@@ -1,0 +1,121 @@
+package hubgen
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestRegistry(t *testing.T) {
+	dbs := []Database{
+		{Name: "ess", ImportPath: "github.com/solarhub/hubdb/gen/ess"},
+		{Name: "account", ImportPath: "github.com/solarhub/hubdb/gen/account"},
+		{Name: "maintenance", ImportPath: "github.com/solarhub/hubdb/gen/maintenance"},
+	}
+	src, err := Registry("gen", dbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "hub.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, src)
+	}
+	if f.Name.Name != "gen" {
+		t.Errorf("package %s", f.Name.Name)
+	}
+	imports := map[string]bool{}
+	for _, im := range f.Imports {
+		imports[strings.Trim(im.Path.Value, `"`)] = true
+	}
+	fields := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if ts, ok := n.(*ast.TypeSpec); ok && ts.Name.Name == "Hub" {
+			for _, fl := range ts.Type.(*ast.StructType).Fields.List {
+				fields[fl.Names[0].Name] = string(src[fl.Type.Pos()-1 : fl.Type.End()-1])
+			}
+		}
+		return true
+	})
+	want := map[string]string{
+		"ESS": "*dbx.DB[*ess.Queries]", "Account": "*dbx.DB[*account.Queries]",
+		"Maintenance": "*dbx.DB[*maintenance.Queries]", "Manager": "*dbx.Manager",
+	}
+	for field, typ := range want {
+		if fields[field] != typ {
+			t.Errorf("Hub.%s has type %q, want %q", field, fields[field], typ)
+		}
+	}
+	for _, d := range dbs {
+		if !imports[d.ImportPath] {
+			t.Errorf("no import of %s", d.ImportPath)
+		}
+		if !strings.Contains(string(src), `"`+d.Name+`"`) {
+			t.Errorf("name %q missing", d.Name)
+		}
+	}
+	s := string(src)
+	if !strings.Contains(s, "var Names = []string{NameAccount, NameESS, NameMaintenance}") {
+		t.Errorf("Names not sorted or missing:\n%s", s)
+	}
+	for _, decl := range []string{"func Open(ctx context.Context, cfg dbx.Config) (*Hub, error)", "func (h *Hub) Close() error"} {
+		if !strings.Contains(s, decl) {
+			t.Errorf("missing %s", decl)
+		}
+	}
+}
+
+func TestRegistryRejects(t *testing.T) {
+	for name, dbs := range map[string][]Database{
+		"none":      nil,
+		"keyword":   {{Name: "func", ImportPath: "x/func"}},
+		"not ident": {{Name: "e-ss", ImportPath: "x/ess"}},
+		"duplicate": {{Name: "ess", ImportPath: "x/ess"}, {Name: "ess", ImportPath: "y/ess"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Registry("gen", dbs); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
+
+func TestGoName(t *testing.T) {
+	for in, want := range map[string]string{
+		"ess": "ESS", "pv": "PV", "ev": "EV", "account": "Account", "ev_charger": "EVCharger", "site_api": "SiteAPI",
+	} {
+		if got := GoName(in); got != want {
+			t.Errorf("GoName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFromSQLC reads the repository's sqlc.yaml: every database gets a
+// field, and the registry of all of them parses.
+func TestFromSQLC(t *testing.T) {
+	b, err := os.ReadFile("../../sqlc.yaml")
+	if err != nil {
+		t.Skipf("no sqlc.yaml: %v", err)
+	}
+	dbs, err := FromSQLC(b, "github.com/solarhub/hubdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dbs) < 18 {
+		t.Errorf("%d databases in sqlc.yaml, want at least 18", len(dbs))
+	}
+	for _, d := range dbs {
+		if d.ImportPath != "github.com/solarhub/hubdb/gen/"+d.Name {
+			t.Errorf("%s: import path %s", d.Name, d.ImportPath)
+		}
+	}
+	src, err := Registry("gen", dbs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), "hub.go", src, 0); err != nil {
+		t.Fatal(err)
+	}
+}
