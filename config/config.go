@@ -121,12 +121,19 @@ func load(path string, data []byte, environ []string) (*Config, error) {
 		return nil, err
 	}
 
+	tp, err := loadTLS(path, f.TLS, env)
+	if err != nil {
+		return nil, err
+	}
 	servers := map[string]*mysql.Config{} // parsed, by source description
 	for _, name := range names {
 		src, dsn := serverSource(name, path, env, f)
 		server, ok := servers[src]
 		if !ok {
-			if server, err = parseServer(dsn); err != nil {
+			if server, err = parseServer(dsn); err == nil {
+				err = tp.apply(server)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("config: %s (%s): %w", src, users(src, path, names, env, f), err)
 			}
 			servers[src] = server

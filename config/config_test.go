@@ -281,6 +281,10 @@ func TestRedact(t *testing.T) {
 		{"app:s3cret@unix(/run/mysqld/mysqld.sock)/", "app@unix(/run/mysqld/mysqld.sock)/"},
 		{"/", "tcp(127.0.0.1:3306)/"},
 		{"s3cret:s3cret@tcp(h:1)/", "xxxxx@tcp(h:1)/"},
+		// Found by FuzzRedact: the mask must not spell the password again.
+		{"x:x@tcp(x:1)/", "*****@tcp(*****:1)/"},
+		{"x:xa@tcp(xaa:1)/", "x@tcp(*****a:1)/"},
+		{"x*#:x*#@tcp(h:1)/", "@tcp(h:1)/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dsn, func(t *testing.T) {

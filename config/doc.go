@@ -35,6 +35,26 @@
 // pool takes the fields of [dbx.Pool] by their yaml names, durations as Go
 // duration strings ("30s", "1m30s"). Unknown keys are errors.
 //
+// # TLS
+//
+// A DSN's tls= parameter takes go-sql-driver's modes: true (verify the
+// server's certificate), skip-verify (encrypt, verify nothing), preferred
+// (encrypt when the server offers TLS) and false. A custom CA, a server
+// name and a client certificate come from the file or the environment,
+// each variable beating its file field:
+//
+//	tls:
+//	  mode: true                  # used where a DSN has no tls= of its own
+//	  ca: /etc/hubdb/ca.pem       # HUBDB_TLS_CA
+//	  server_name: db.internal    # HUBDB_TLS_SERVER_NAME (default: the DSN's host)
+//	  cert: /etc/hubdb/client.pem # HUBDB_TLS_CERT, for users REQUIRE X509
+//	  key: /etc/hubdb/client.key  # HUBDB_TLS_KEY
+//
+// A CA alone turns verified TLS on for every server whose DSN does not say
+// tls=false; with tls=preferred it verifies too; with tls=skip-verify it
+// is an error matching [ErrInvalidTLS]. Each server gets its own
+// mysql.Config.TLS: nothing is registered with mysql.RegisterTLSConfig.
+//
 // # Errors and secrets
 //
 // Unknown database names, whether in the file, in a HUBDB_<NAME>_DSN

@@ -88,7 +88,19 @@ func Redact(cfg *mysql.Config) string {
 	if cfg.Passwd != "" {
 		// A password that also appears in the user or host name would be
 		// an odd choice; still never print it.
-		out = strings.ReplaceAll(out, cfg.Passwd, "xxxxx")
+		out = strings.ReplaceAll(out, cfg.Passwd, mask(cfg.Passwd))
 	}
 	return out
+}
+
+// mask returns the text that stands for the password pw: five of the first
+// of x, * and # that pw lacks, so that masking cannot spell pw again (with
+// "xxxxx", the password "xa" in the host "xaa" would become "xxxxxa").
+func mask(pw string) string {
+	for _, c := range "x*#" {
+		if !strings.ContainsRune(pw, c) {
+			return strings.Repeat(string(c), 5)
+		}
+	}
+	return "" // pw holds x, * and #: drop it
 }

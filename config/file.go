@@ -19,6 +19,7 @@ type fileConfig struct {
 	Prefix    string                `yaml:"prefix"`
 	Pool      dbx.Pool              `yaml:"pool"`
 	Databases map[string]fileDBConf `yaml:"databases"`
+	TLS       fileTLS               `yaml:"tls"`
 }
 
 // fileDBConf is one entry under databases:.

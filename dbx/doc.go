@@ -51,7 +51,10 @@
 // close; see BenchmarkInterpolateParams, Pool.ServerPrepare turns it off);
 // checkConnLiveness on unless DisablePrePing; rejectReadOnly=false (it
 // would turn a write in a read-only transaction into a closed healthy
-// connection); multiStatements=false. The statement timeout is a session
+// connection); multiStatements=false; maxAllowedPacket=0 (read from the
+// server at connect, so an oversized statement fails with
+// [ErrPacketTooLarge] and the connection survives) unless the DSN names a
+// value other than the driver's default. The statement timeout is a session
 // variable in the DSN parameters, applied once at connect, never a SET
 // after checkout: MariaDB's max_statement_time (seconds) or MySQL's
 // max_execution_time (milliseconds, SELECT only), the flavour detected

@@ -81,6 +81,9 @@ func (e *DBError) Unwrap() error { return e.Err }
 // *mysql.MySQLError 1213 wrapped in a DBError.
 func (e *DBError) Is(target error) bool {
 	k := kindOf(e.Err)
+	if k == nil {
+		k = inputKind(e.Err) // bad values: inputerrors.go
+	}
 	return k != nil && k == target
 }
 

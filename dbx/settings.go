@@ -157,6 +157,14 @@ func driverConfig(d DBConfig, s settings, log *slog.Logger, f flavour, withStmtT
 	c.CheckConnLiveness = s.prePing
 	c.RejectReadOnly = false
 	c.MultiStatements = false
+	if c.MaxAllowedPacket == defaultDriverMaxAllowedPacket {
+		// 0: the driver reads the session's max_allowed_packet at connect
+		// (one round trip per new connection) and refuses a bigger
+		// statement itself. Otherwise it sends it, and the server answers
+		// 1153 and resets the connection, which the driver sees as either
+		// that error or a broken pipe, depending on timing.
+		c.MaxAllowedPacket = 0
+	}
 	c.Logger = driverLogger{log: log, db: d.Name}
 	params := make(map[string]string, len(c.Params)+1)
 	for k, v := range c.Params {

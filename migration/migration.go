@@ -145,7 +145,8 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 		}
 		return classify(t, op, err, m.source())
 	}
-	if _, err := Versions(m.source(), t.Name); err != nil {
+	versions, err := Versions(m.source(), t.Name)
+	if err != nil {
 		return wrap(err)
 	}
 	s, err := connect(ctx, t.Server, true)
@@ -207,6 +208,17 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 		}
 	}()
 
+	// A version that no file has makes golang-migrate fail with a bare
+	// "file does not exist"; say what happened instead. Force is the way
+	// out, so it is let through.
+	before, _, err := drv.Version()
+	if err != nil {
+		return wrap(err)
+	}
+	if !strings.HasPrefix(op, "force ") && before >= 0 && !containsVersion(versions, uint(before)) {
+		return unknownVersion(t, op, uint(before), versions)
+	}
+
 	stop := context.AfterFunc(ctx, func() {
 		select {
 		case mg.GracefulStop <- true:
@@ -217,11 +229,13 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 
 	if err := fn(mg); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		// golang-migrate's error for failed SQL does not say which
-		// migration failed; the version table, now dirty, does.
+		// migration failed; the version table, now dirty, does (read from
+		// the driver, which also reports the -1 a failed first down
+		// migration leaves).
 		var dbErr database.Error
 		if errors.As(err, &dbErr) {
-			if v, dirty, verr := mg.Version(); verr == nil && dirty {
-				return wrap(&failedMigration{version: v, err: err})
+			if after, dirty, verr := drv.Version(); verr == nil && dirty {
+				return wrap(newFailedMigration(m.source(), t.Name, before, after, err))
 			}
 		}
 		return wrap(err)
@@ -230,14 +244,36 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 }
 
 // failedMigration is a migration whose SQL failed, leaving the database
-// dirty at version.
+// dirty.
 type failedMigration struct {
-	version uint
+	version uint   // the migration that failed
+	down    bool   // its down file failed, not its up file
+	file    string // <db>/<file name>
+	force   uint   // the version to force once its effects are undone
 	err     error
 }
 
+// newFailedMigration tells which migration failed from the version
+// recorded before the run and the dirty one recorded after it:
+// golang-migrate records an up migration's own version, but a down
+// migration's target (the version below it, -1 below the first).
+func newFailedMigration(src fs.FS, name string, before, after int, err error) *failedMigration {
+	f := &failedMigration{err: err}
+	if after > before {
+		f.version = uint(after)
+		f.force = previousVersion(src, name, f.version)
+	} else {
+		versions, _ := Versions(src, name)
+		f.version, _ = nextVersion(versions, after)
+		f.down = true
+		f.force = f.version
+	}
+	f.file = migrationFile(src, name, f.version, f.down)
+	return f
+}
+
 func (e *failedMigration) Error() string {
-	return fmt.Sprintf("migration %06d: %v", e.version, e.err)
+	return fmt.Sprintf("migration %06d (%s): %v", e.version, e.file, e.err)
 }
 
 func (e *failedMigration) Unwrap() error { return e.err }

@@ -1,6 +1,7 @@
 // Command hubdb is the operator's tool for the SolarHub databases.
 //
 //	hubdb migrate up|down|steps N|goto V|force V|status [--db NAME]... [--all]
+//	hubdb grants [--apply] [--admin-user NAME] [--app-user NAME] [--db NAME]...
 //
 // Run "hubdb help" or "hubdb migrate --help" for the details. Where the
 // databases live comes from HUBDB_DSN, HUBDB_<NAME>_DSN, HUBDB_DB_PREFIX
@@ -40,6 +41,7 @@ type command struct {
 // operator commands (pool, load, ...) go here.
 var commands = map[string]command{
 	"migrate": {"apply, revert and inspect the schema migrations", runMigrate},
+	"grants":  {"print or apply the SQL creating the admin and application users", runGrants},
 }
 
 // stdio bundles the standard streams handed to run.
@@ -74,7 +76,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: hubdb <command> [arguments]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, name := range []string{"migrate"} {
+	for _, name := range []string{"migrate", "grants"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)

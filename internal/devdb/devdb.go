@@ -32,6 +32,11 @@ type Options struct {
 	// StartTimeout bounds the wait for the server to accept connections.
 	// Default 90 s.
 	StartTimeout time.Duration
+	// TLS, when set, starts the server with these certificates
+	// (--ssl-ca, --ssl-cert, --ssl-key); Config and the readiness check
+	// then connect over TLS verified with the CA, so Args may add
+	// --require-secure-transport=ON.
+	TLS *Certs
 }
 
 // Server is a running private MariaDB.
@@ -130,6 +135,9 @@ func (s *Server) start(ctx context.Context, serverBin string) error {
 		"--innodb-flush-log-at-trx-commit=2", "--max-connections=300",
 		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
 	}
+	if s.opts.TLS != nil {
+		args = append(args, s.opts.TLS.args()...)
+	}
 	args = append(args, s.opts.Args...)
 	s.cmd = exec.Command(serverBin, args...)
 	// Its own process group: a Ctrl-C aimed at `make` must not kill the
@@ -160,10 +168,11 @@ func (s *Server) start(ctx context.Context, serverBin string) error {
 // waitReady polls the server until a ping succeeds, the process exits, or
 // ctx ends.
 func (s *Server) waitReady(ctx context.Context) error {
-	db, err := sql.Open("mysql", s.DSN())
+	connector, err := mysql.NewConnector(s.Config())
 	if err != nil {
 		return err
 	}
+	db := sql.OpenDB(connector)
 	defer db.Close()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -189,14 +198,21 @@ func (s *Server) waitReady(ctx context.Context) error {
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // DSN is a go-sql-driver/mysql DSN for root on the server, no database.
+// With Options.TLS it holds tls=true but not the CA: use Config, or give
+// the CA separately (e.g. HUBDB_TLS_CA).
 func (s *Server) DSN() string { return s.Config().FormatDSN() }
 
-// Config is the go-sql-driver/mysql configuration for root on the server.
+// Config is the go-sql-driver/mysql configuration for root on the server;
+// with Options.TLS it connects over TLS, verifying the server with the CA.
 func (s *Server) Config() *mysql.Config {
 	cfg := mysql.NewConfig()
 	cfg.User = "root"
 	cfg.Net = "tcp"
 	cfg.Addr = s.Addr()
+	if s.opts.TLS != nil {
+		cfg.TLS = s.opts.TLS.ClientTLS()
+		cfg.TLSConfig = "true"
+	}
 	return cfg
 }
 
