@@ -5,7 +5,9 @@
 #                   prepared on the server, and go test -race against a real MariaDB
 #   make generate   regenerate gen/ from schema/ and queries/ (sqlc + the typed registry)
 #   make check      fail if gen/ is stale, go vet, staticcheck, and prepare every query
+#   make fuzz       a short run of each fuzz target (FUZZTIME=10s)
 #
+# `make test` also runs `fuzz`.
 # Targets that need a server run through internal/cmd/withdb: it uses the server at
 # HUBDB_TEST_DSN / HUBDB_DSN (default root@tcp(127.0.0.1:3306)/) and, when none answers,
 # starts a private MariaDB (installing Debian's mariadb-server if needed) for the run.
@@ -27,10 +29,17 @@ demo:
 		sh -c '$(HUBDB) migrate up --all && $(HUBDB) migrate status'
 
 test:
-	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go
+	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go fuzz
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+# A short run of every fuzz target; a crash found is saved under testdata/fuzz
+# and becomes a regression case of the normal test run.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./config/
+	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./config/
 
 check:
 	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare
@@ -53,7 +62,14 @@ compile:
 vet:
 	$(GO) vet ./...
 
-staticcheck:
+static# A short run of every fuzz target; a crash found is saved under testdata/fuzz
+# and becomes a regression case of the normal test run.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./config/
+	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./config/
+
+check:
 	$(STATICCHECK) ./...
 
 # Builds the pinned tools (the first sqlc build takes a few minutes).
