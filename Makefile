@@ -62,14 +62,7 @@ compile:
 vet:
 	$(GO) vet ./...
 
-static# A short run of every fuzz target; a crash found is saved under testdata/fuzz
-# and becomes a regression case of the normal test run.
-FUZZTIME ?= 10s
-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./config/
-	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./config/
-
-check:
+staticcheck:
 	$(STATICCHECK) ./...
 
 # Builds the pinned tools (the first sqlc build takes a few minutes).
