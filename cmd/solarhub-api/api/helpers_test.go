@@ -1,0 +1,134 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/solarhub/hubdb/cmd/solarhub-api/api"
+	"github.com/solarhub/hubdb/config"
+	"github.com/solarhub/hubdb/dbx"
+	"github.com/solarhub/hubdb/dbx/dbxprom"
+	"github.com/solarhub/hubdb/gen"
+	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/schema"
+)
+
+// migrateAll creates and migrates all 18 databases under a new prefix.
+func migrateAll(t *testing.T) (prefix string, dbs map[string]*sql.DB) {
+	t.Helper()
+	names, err := schema.Databases(schema.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 18 {
+		t.Fatalf("schema lists %d databases, want 18", len(names))
+	}
+	prefix = testdb.Prefix()
+	return prefix, testdb.Migrated(t, prefix, names...)
+}
+
+// apiServer is the real handler on a real listener, over dbx pools on the
+// databases under prefix.
+type apiServer struct {
+	*httptest.Server
+	m *dbx.Manager
+}
+
+// startAPI opens all 18 pools under prefix with pool defaults p and serves
+// the API with its metrics.
+func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options) apiServer {
+	t.Helper()
+	conf, err := config.Load("", []string{"HUBDB_DSN=" + testdb.Server(t).FormatDSN(), "HUBDB_DB_PREFIX=" + prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := dbxprom.New()
+	cfg := metrics.Instrument(conf.DBX())
+	cfg.Defaults = p
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hub, err := gen.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("gen.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = hub.Close() })
+	m := hub.Manager
+	reg := prometheus.NewRegistry()
+	if err := metrics.Register(reg, m); err != nil {
+		t.Fatal(err)
+	}
+	opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	srv := httptest.NewServer(api.New(hub, opts))
+	t.Cleanup(srv.Close)
+	return apiServer{srv, m}
+}
+
+// smallPools keep 18 pools well inside the server's max_connections.
+var smallPools = dbx.Pool{Size: 2, Overflow: 4, Timeout: 10 * time.Second}
+
+// call sends a request and returns the status, the headers and the body.
+func (s apiServer) call(t *testing.T, method, path, contentType, body string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// getJSON expects status 200 and decodes the body into a generic value.
+func (s apiServer) getJSON(t *testing.T, path string) any {
+	t.Helper()
+	status, _, body := s.call(t, http.MethodGet, path, "", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: status %d, body %s", path, status, body)
+	}
+	return decode(t, body)
+}
+
+// decode decodes JSON keeping numbers as written.
+func decode(t *testing.T, b []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// sameJSON compares got (a decoded value) with the JSON text want.
+func sameJSON(t *testing.T, what string, got any, want string) {
+	t.Helper()
+	w := decode(t, []byte(want))
+	if !reflect.DeepEqual(got, w) {
+		g, _ := json.MarshalIndent(got, "", "  ")
+		e, _ := json.MarshalIndent(w, "", "  ")
+		t.Errorf("%s:\ngot  %s\nwant %s", what, g, e)
+	}
+}

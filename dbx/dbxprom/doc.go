@@ -1,0 +1,47 @@
+// Package dbxprom exports the pools of a [dbx.Manager] as Prometheus
+// metrics, labelled by logical database (label "db").
+//
+// One value serves one Manager. Give it the Manager's events before Open
+// and the Manager itself after:
+//
+//	metrics := dbxprom.New()
+//	cfg = metrics.Instrument(cfg) // chains any OnEvent hook already set
+//	mgr, err := dbx.Open(ctx, cfg) // or gen.Open(ctx, cfg)
+//	...
+//	if err := metrics.Register(prometheus.DefaultRegisterer, mgr); err != nil { ... }
+//	http.Handle("/metrics", promhttp.Handler())
+//
+// Gauges (read from [dbx.Manager.Status] at scrape time):
+//
+//	dbx_pool_connections_open       open connections (in use, idle or closing)
+//	dbx_pool_connections_in_use     connections checked out by callers
+//	dbx_pool_connections_idle       open connections waiting in the pool
+//	dbx_pool_waiting                callers queued at the pool's gate
+//	dbx_pool_connections_max        the pool's limit, Size+Overflow
+//
+// Counters (from [dbx.Event]s):
+//
+//	dbx_connections_acquired_total       checkouts (a caller got a connection)
+//	dbx_pool_timeouts_total              callers that gave up after Pool.Timeout
+//	dbx_connections_invalidated_total    connections found dead or broken
+//	dbx_connection_leaks_total           connections held past Pool.LeakThreshold
+//	dbx_idle_in_transaction_total        transactions idle past Pool.IdleInTxThreshold
+//	dbx_connections_opened_total         physical connections opened
+//	dbx_connections_closed_total         physical connections closed
+//	dbx_transaction_retries_total        transactions run again after a retryable failure
+//	dbx_check_warnings_total             open-time check warnings
+//
+// Histograms (from [dbx.Event]s, seconds):
+//
+//	dbx_connection_wait_seconds    wait for a connection, per successful checkout
+//	dbx_connection_hold_seconds    time a connection was held, checkout to checkin
+//
+// Every series is created for every database at Register, so each of the
+// Manager's databases shows up, at zero, before its first event.
+//
+// Transaction duration: dbx's events do not tell a transaction's checkin
+// from a plain call's, so there is no separate transaction histogram. For
+// Read and Write the connection is checked out just before BEGIN and in
+// again just after COMMIT or ROLLBACK, so the hold time of a database used
+// only through Read and Write is its transactions' duration.
+package dbxprom

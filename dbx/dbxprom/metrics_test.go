@@ -1,0 +1,151 @@
+package dbxprom_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/solarhub/hubdb/dbx"
+	"github.com/solarhub/hubdb/dbx/dbxprom"
+	"github.com/solarhub/hubdb/internal/testdb"
+)
+
+// TestObserveCountsEachKind feeds synthetic events through the hook that
+// Instrument installs and checks each lands in its own series.
+func TestObserveCountsEachKind(t *testing.T) {
+	m := dbxprom.New()
+	var chained []dbx.EventKind
+	cfg := m.Instrument(dbx.Config{OnEvent: func(ev dbx.Event) { chained = append(chained, ev.Kind) }})
+	for _, ev := range []dbx.Event{
+		{Kind: dbx.EventCheckout, DB: "ess", Wait: 2 * time.Millisecond},
+		{Kind: dbx.EventCheckout, DB: "ess", Wait: 0},
+		{Kind: dbx.EventCheckin, DB: "ess", Held: 30 * time.Millisecond},
+		{Kind: dbx.EventPoolTimeout, DB: "ess", Wait: time.Second},
+		{Kind: dbx.EventInvalidate, DB: "pv"},
+		{Kind: dbx.EventLeak, DB: "pv", Held: time.Minute},
+		{Kind: dbx.EventIdleInTx, DB: "pv"},
+		{Kind: dbx.EventIdleInTx, DB: "pv"},
+		{Kind: dbx.EventOpen, DB: "pv"},
+		{Kind: dbx.EventClose, DB: "pv"},
+		{Kind: dbx.EventRetry, DB: "pv"},
+		{Kind: dbx.EventCheck, DB: "pv"},
+	} {
+		cfg.OnEvent(ev)
+	}
+	if len(chained) != 12 {
+		t.Errorf("the earlier hook saw %d events, want 12", len(chained))
+	}
+	reg := prometheus.NewPedanticRegistry()
+	mgr := openManager(t, "ess", "pv")
+	if err := m.Register(reg, mgr); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		`dbx_connections_acquired_total{db="ess"}`:    2,
+		`dbx_pool_timeouts_total{db="ess"}`:           1,
+		`dbx_connections_invalidated_total{db="pv"}`:  1,
+		`dbx_connection_leaks_total{db="pv"}`:         1,
+		`dbx_idle_in_transaction_total{db="pv"}`:      2,
+		`dbx_connections_opened_total{db="pv"}`:       1,
+		`dbx_connections_closed_total{db="pv"}`:       1,
+		`dbx_transaction_retries_total{db="pv"}`:      1,
+		`dbx_check_warnings_total{db="pv"}`:           1,
+		`dbx_connection_wait_seconds_count{db="ess"}`: 2,
+		`dbx_connection_wait_seconds_sum{db="ess"}`:   0.002,
+		`dbx_connection_hold_seconds_count{db="ess"}`: 1,
+		`dbx_connection_hold_seconds_sum{db="ess"}`:   0.03,
+	}
+	got := gather(t, reg)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	// Register created every series of every database, events or not;
+	// the gauges come from the Manager's status.
+	for _, k := range []string{
+		`dbx_connections_acquired_total{db="pv"}`, `dbx_connection_leaks_total{db="ess"}`,
+		`dbx_connection_hold_seconds_count{db="pv"}`, `dbx_pool_connections_idle{db="ess"}`,
+	} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("missing series %s", k)
+		}
+	}
+	if got[`dbx_pool_connections_max{db="pv"}`] != 3 || got[`dbx_pool_connections_in_use{db="pv"}`] != 0 {
+		t.Errorf("pv gauges: max %v in use %v, want 3 and 0",
+			got[`dbx_pool_connections_max{db="pv"}`], got[`dbx_pool_connections_in_use{db="pv"}`])
+	}
+	n := 0
+	for k := range got {
+		if strings.HasPrefix(k, "dbx_connections_acquired_total{") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d acquired series, want 2 (ess and pv)", n)
+	}
+	if err := m.Register(prometheus.NewRegistry(), mgr); err == nil {
+		t.Error("a second Register succeeded")
+	}
+}
+
+// openManager creates empty, uniquely prefixed databases names on the test
+// server and opens a Manager on them (pool size 1, overflow 2).
+func openManager(t *testing.T, names ...string) *dbx.Manager {
+	t.Helper()
+	prefix := testdb.Prefix()
+	admin := testdb.Open(t, "")
+	cfg := dbx.Config{Defaults: dbx.Pool{Size: 1, Overflow: 2}}
+	for _, name := range names {
+		testdb.DropOnCleanup(t, prefix+name)
+		if _, err := admin.Exec("CREATE DATABASE `" + prefix + name + "`"); err != nil {
+			t.Fatal(err)
+		}
+		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: name, Schema: prefix + name, Server: testdb.Server(t)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := dbx.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+// gather returns every sample with only a db label, as name{db="x"}.
+func gather(t *testing.T, g prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != 1 || m.GetLabel()[0].GetName() != "db" {
+				continue
+			}
+			key := func(suffix string) string { return mf.GetName() + suffix + `{db="` + m.GetLabel()[0].GetValue() + `"}` }
+			switch {
+			case m.Counter != nil:
+				out[key("")] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[key("")] = m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				out[key("_count")] = float64(m.GetHistogram().GetSampleCount())
+				out[key("_sum")] = m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return out
+}
+
+func TestRegisterRejectsNil(t *testing.T) {
+	if err := dbxprom.New().Register(prometheus.NewRegistry(), nil); err == nil {
+		t.Error("Register(nil Manager) succeeded")
+	}
+}
