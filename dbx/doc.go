@@ -103,9 +103,10 @@
 //
 // # Seeing the pool
 //
-// Every connection open, close, checkout, checkin and invalidation is an
-// [Event], given to Config.OnEvent and logged at debug level on
-// Config.Logger. [Manager.Status] and [DB.Status] return [Status] values
+// Every connection open, close, checkout, checkin and invalidation, and
+// the end of every transaction attempt ([EventTxEnd], with its duration),
+// is an [Event], given to Config.OnEvent and logged at debug level on
+// Config.Logger; package dbx/dbxprom turns them into Prometheus metrics. [Manager.Status] and [DB.Status] return [Status] values
 // (with a String method). A connection held longer than
 // Pool.LeakThreshold, and a transaction that runs no statement for longer
 // than Pool.IdleInTxThreshold (a slow HTTP call inside Write), are logged

@@ -42,12 +42,18 @@ const (
 	// EventCheck: an open-time check found a problem (Err), reported as a
 	// warning because Config.StrictChecks is off.
 	EventCheck
+	// EventTxEnd: a transaction run by Read or Write ended (one attempt);
+	// Held is its duration from BEGIN to COMMIT or ROLLBACK, ReadOnly says
+	// which kind it was and Err is what the attempt returned (nil after a
+	// commit).
+	EventTxEnd
 )
 
 var eventNames = [...]string{
 	EventOpen: "open", EventClose: "close", EventCheckout: "checkout", EventCheckin: "checkin",
 	EventInvalidate: "invalidate", EventPoolTimeout: "pool timeout", EventLeak: "leak",
 	EventIdleInTx: "idle in transaction", EventRetry: "retry", EventCheck: "check",
+	EventTxEnd: "transaction end",
 }
 
 // String returns the event's name, e.g. "checkout".
@@ -80,6 +86,8 @@ type Event struct {
 	Held time.Duration
 	// Attempt is the failed attempt's number (retry).
 	Attempt int
+	// ReadOnly reports a read-only transaction (transaction end).
+	ReadOnly bool
 	// Err is the cause (invalidate, pool timeout, retry, check).
 	Err error
 }
@@ -91,6 +99,7 @@ var eventMessages = [...]string{
 	EventLeak:     "dbx: connection held longer than the leak threshold",
 	EventIdleInTx: "dbx: transaction idle: no statement ran for longer than the threshold",
 	EventRetry:    "dbx: retrying transaction", EventCheck: "dbx: server check",
+	EventTxEnd: "dbx: transaction ended",
 }
 
 // emit fills in DB and Time, calls the hook and logs ev.

@@ -57,17 +57,30 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 			return err
 		}
 	}
+	nc := l.driverConn()
 	tx, err := l.conn.BeginTx(txCtx, &sql.TxOptions{ReadOnly: readOnly, Isolation: o.isolation})
 	if err != nil {
 		return wrap(p.name, "begin", err)
 	}
+	began := time.Now()
+	ended := false // false while panicking
+	defer func() {
+		if !p.wantsSite() { // nobody listens
+			return
+		}
+		ev := Event{Kind: EventTxEnd, Site: site.String(), Held: time.Since(began), ReadOnly: readOnly, Err: err}
+		if !ended {
+			ev.Err = errTxPanicked
+		}
+		p.emit(ev)
+	}()
 	st := &txState{p: p, tx: tx, readOnly: readOnly, site: site}
 	st.dbtx = &txDBTX{st: st}
 	st.watch.arm(p, &st.site)
 	defer st.watch.stop()
 	defer func() {
 		if r := recover(); r != nil {
-			_ = tx.Rollback()
+			_ = endTx(txCtx, nc, tx.Rollback)
 			panic(r)
 		}
 	}()
@@ -76,17 +89,49 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 		op = "read"
 	}
 	if err := body(context.WithValue(txCtx, txKey{p.name}, st), st); err != nil {
-		if rb := tx.Rollback(); rb != nil && !errors.Is(rb, sql.ErrTxDone) && !errors.Is(rb, mysql.ErrInvalidConn) {
+		// Once ctx has ended the socket is closed (endTx): the server
+		// rolls back, whatever the driver says.
+		rb := endTx(txCtx, nc, tx.Rollback)
+		if rb != nil && !errors.Is(rb, sql.ErrTxDone) && !errors.Is(rb, mysql.ErrInvalidConn) && txCtx.Err() == nil {
 			err = errors.Join(err, rb)
 		}
+		ended = true
 		return wrap(p.name, op, err)
 	}
 	st.watch.stop()
-	if err := tx.Commit(); err != nil {
+	ended = true
+	if err := endTx(txCtx, nc, tx.Commit); err != nil {
 		return p.commitError(txCtx, err)
 	}
 	return nil
 }
+
+// endTx runs COMMIT or ROLLBACK (end) so that it cannot outlive ctx.
+// go-sql-driver/mysql does not watch the context during either: a server
+// or network that stops answering would hold the caller until
+// ReadTimeout. When ctx ends first, endTx closes the connection's socket
+// (conn.abort) and the driver fails at once: a COMMIT already sent is then
+// reported as ErrCommitUnknown (commitError), and database/sql discards the
+// connection. nc nil (a connection dbx did not dial) leaves end unbounded.
+func endTx(ctx context.Context, nc *conn, end func() error) error {
+	if nc == nil {
+		return end()
+	}
+	stop := context.AfterFunc(ctx, nc.abort)
+	err := end()
+	if !stop() && err != nil && ctx.Err() != nil &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, sql.ErrTxDone) {
+		// The cause as text: the statement's own fate is what the error
+		// says (sent or not), not "deadline exceeded".
+		err = fmt.Errorf("%w (connection closed: the transaction's context ended while waiting for the server: %v)",
+			err, context.Cause(ctx))
+	}
+	return err
+}
+
+// errTxPanicked is the Err of the EventTxEnd of a transaction whose
+// function panicked (it was rolled back; the panic goes on).
+var errTxPanicked = errors.New("dbx: transaction function panicked; rolled back")
 
 // commitError tells a failed COMMIT that certainly did not commit from
 // one whose outcome is unknown.

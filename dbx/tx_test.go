@@ -362,3 +362,53 @@ func TestRetryOnDeadlock(t *testing.T) {
 		t.Errorf("v = %d, %d; want 2, 2 (both committed once)", v1, v2)
 	}
 }
+
+// TestTransactionEndEvents checks that every Read and Write attempt ends
+// with one EventTxEnd carrying its kind, a duration and its outcome, a
+// panic included.
+func TestTransactionEndEvents(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	schema := newSchema(t, srv)
+	var mu sync.Mutex
+	var ends []dbx.Event
+	cfg := oneDB(srv, schema, small())
+	cfg.OnEvent = func(ev dbx.Event) {
+		if ev.Kind == dbx.EventTxEnd {
+			mu.Lock()
+			ends = append(ends, ev)
+			mu.Unlock()
+		}
+	}
+	m := open(t, cfg)
+	d := raw(t, m, "main")
+	ctx := context.Background()
+	if err := d.Read(ctx, func(ctx context.Context, q dbx.DBTX) error {
+		_, err := q.ExecContext(ctx, "DO SLEEP(0.02)")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	failure := errors.New("app failure")
+	if err := d.Write(ctx, func(ctx context.Context, q dbx.DBTX) error { return failure }); !errors.Is(err, failure) {
+		t.Fatalf("Write: %v, want the app failure", err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = d.Write(ctx, func(ctx context.Context, q dbx.DBTX) error { panic("boom") })
+	}()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ends) != 3 {
+		t.Fatalf("%d transaction-end events, want 3: %+v", len(ends), ends)
+	}
+	if !ends[0].ReadOnly || ends[0].Err != nil || ends[0].Held < 20*time.Millisecond {
+		t.Errorf("read: %+v, want read-only, no error, held >= 20ms", ends[0])
+	}
+	if ends[1].ReadOnly || !errors.Is(ends[1].Err, failure) {
+		t.Errorf("failed write: %+v, want read-write with the app failure", ends[1])
+	}
+	if ends[2].ReadOnly || ends[2].Err == nil || !strings.Contains(ends[2].Err.Error(), "panicked") {
+		t.Errorf("panicking write: %+v, want an error saying it panicked", ends[2])
+	}
+}

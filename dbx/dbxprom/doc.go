@@ -35,13 +35,9 @@
 //
 //	dbx_connection_wait_seconds    wait for a connection, per successful checkout
 //	dbx_connection_hold_seconds    time a connection was held, checkout to checkin
+//	dbx_transaction_duration_seconds{mode="read"|"write"}
+//	                               each Read or Write attempt, BEGIN to COMMIT or ROLLBACK
 //
 // Every series is created for every database at Register, so each of the
 // Manager's databases shows up, at zero, before its first event.
-//
-// Transaction duration: dbx's events do not tell a transaction's checkin
-// from a plain call's, so there is no separate transaction histogram. For
-// Read and Write the connection is checked out just before BEGIN and in
-// again just after COMMIT or ROLLBACK, so the hold time of a database used
-// only through Read and Write is its transactions' duration.
 package dbxprom

@@ -27,6 +27,7 @@ type Metrics struct {
 	acquired, timeouts, invalidated, leaks, idleInTx *prometheus.CounterVec
 	opened, closed, retries, checks                  *prometheus.CounterVec
 	wait, hold                                       *prometheus.HistogramVec
+	tx                                               *prometheus.HistogramVec // labels db, mode
 
 	mu      sync.Mutex
 	manager *dbx.Manager
@@ -39,6 +40,7 @@ type dbMetrics struct {
 	acquired, timeouts, invalidated, leaks, idleInTx prometheus.Counter
 	opened, closed, retries, checks                  prometheus.Counter
 	wait, hold                                       prometheus.Observer
+	txRead, txWrite                                  prometheus.Observer
 }
 
 // New returns the metrics, not yet registered.
@@ -63,6 +65,10 @@ func New() *Metrics {
 		checks:      counter("check_warnings_total", "Open-time server check warnings."),
 		wait:        histogram("connection_wait_seconds", "Time a caller waited for a connection (successful checkouts).", WaitBuckets),
 		hold:        histogram("connection_hold_seconds", "Time a connection was held, from checkout to checkin.", HoldBuckets),
+		tx: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "transaction_duration_seconds", Buckets: HoldBuckets,
+			Help: "Duration of each transaction attempt run by Read (mode=read) or Write (mode=write), BEGIN to COMMIT or ROLLBACK.",
+		}, []string{"db", "mode"}),
 	}
 }
 
@@ -107,6 +113,12 @@ func (m *Metrics) Observe(ev dbx.Event) {
 		d.retries.Inc()
 	case dbx.EventCheck:
 		d.checks.Inc()
+	case dbx.EventTxEnd:
+		if ev.ReadOnly {
+			d.txRead.Observe(ev.Held.Seconds())
+		} else {
+			d.txWrite.Observe(ev.Held.Seconds())
+		}
 	}
 }
 
@@ -122,6 +134,7 @@ func (m *Metrics) of(db string) *dbMetrics {
 		closed: m.closed.WithLabelValues(db), retries: m.retries.WithLabelValues(db),
 		checks: m.checks.WithLabelValues(db),
 		wait:   m.wait.WithLabelValues(db), hold: m.hold.WithLabelValues(db),
+		txRead: m.tx.WithLabelValues(db, "read"), txWrite: m.tx.WithLabelValues(db, "write"),
 	}
 	actual, _ := m.dbs.LoadOrStore(db, d)
 	return actual.(*dbMetrics)
@@ -146,7 +159,7 @@ func (m *Metrics) Register(reg prometheus.Registerer, mgr *dbx.Manager) error {
 	}
 	for _, c := range []prometheus.Collector{
 		m.acquired, m.timeouts, m.invalidated, m.leaks, m.idleInTx,
-		m.opened, m.closed, m.retries, m.checks, m.wait, m.hold, poolCollector{mgr},
+		m.opened, m.closed, m.retries, m.checks, m.wait, m.hold, m.tx, poolCollector{mgr},
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("dbxprom: register: %w", err)

@@ -32,11 +32,14 @@ func TestObserveCountsEachKind(t *testing.T) {
 		{Kind: dbx.EventClose, DB: "pv"},
 		{Kind: dbx.EventRetry, DB: "pv"},
 		{Kind: dbx.EventCheck, DB: "pv"},
+		{Kind: dbx.EventTxEnd, DB: "ess", Held: 40 * time.Millisecond, ReadOnly: true},
+		{Kind: dbx.EventTxEnd, DB: "ess", Held: 10 * time.Millisecond},
+		{Kind: dbx.EventTxEnd, DB: "ess", Held: 20 * time.Millisecond},
 	} {
 		cfg.OnEvent(ev)
 	}
-	if len(chained) != 12 {
-		t.Errorf("the earlier hook saw %d events, want 12", len(chained))
+	if len(chained) != 15 {
+		t.Errorf("the earlier hook saw %d events, want 15", len(chained))
 	}
 	reg := prometheus.NewPedanticRegistry()
 	mgr := openManager(t, "ess", "pv")
@@ -44,19 +47,23 @@ func TestObserveCountsEachKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]float64{
-		`dbx_connections_acquired_total{db="ess"}`:    2,
-		`dbx_pool_timeouts_total{db="ess"}`:           1,
-		`dbx_connections_invalidated_total{db="pv"}`:  1,
-		`dbx_connection_leaks_total{db="pv"}`:         1,
-		`dbx_idle_in_transaction_total{db="pv"}`:      2,
-		`dbx_connections_opened_total{db="pv"}`:       1,
-		`dbx_connections_closed_total{db="pv"}`:       1,
-		`dbx_transaction_retries_total{db="pv"}`:      1,
-		`dbx_check_warnings_total{db="pv"}`:           1,
-		`dbx_connection_wait_seconds_count{db="ess"}`: 2,
-		`dbx_connection_wait_seconds_sum{db="ess"}`:   0.002,
-		`dbx_connection_hold_seconds_count{db="ess"}`: 1,
-		`dbx_connection_hold_seconds_sum{db="ess"}`:   0.03,
+		`dbx_connections_acquired_total{db="ess"}`:                      2,
+		`dbx_pool_timeouts_total{db="ess"}`:                             1,
+		`dbx_connections_invalidated_total{db="pv"}`:                    1,
+		`dbx_connection_leaks_total{db="pv"}`:                           1,
+		`dbx_idle_in_transaction_total{db="pv"}`:                        2,
+		`dbx_connections_opened_total{db="pv"}`:                         1,
+		`dbx_connections_closed_total{db="pv"}`:                         1,
+		`dbx_transaction_retries_total{db="pv"}`:                        1,
+		`dbx_check_warnings_total{db="pv"}`:                             1,
+		`dbx_connection_wait_seconds_count{db="ess"}`:                   2,
+		`dbx_connection_wait_seconds_sum{db="ess"}`:                     0.002,
+		`dbx_connection_hold_seconds_count{db="ess"}`:                   1,
+		`dbx_connection_hold_seconds_sum{db="ess"}`:                     0.03,
+		`dbx_transaction_duration_seconds_count{db="ess",mode="read"}`:  1,
+		`dbx_transaction_duration_seconds_sum{db="ess",mode="read"}`:    0.04,
+		`dbx_transaction_duration_seconds_count{db="ess",mode="write"}`: 2,
+		`dbx_transaction_duration_seconds_sum{db="ess",mode="write"}`:   0.03,
 	}
 	got := gather(t, reg)
 	for k, v := range want {
@@ -126,10 +133,14 @@ func gather(t *testing.T, g prometheus.Gatherer) map[string]float64 {
 	out := map[string]float64{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) != 1 || m.GetLabel()[0].GetName() != "db" {
+			labels := make([]string, 0, len(m.GetLabel()))
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			if len(labels) == 0 || !strings.HasPrefix(labels[0], `db=`) {
 				continue
 			}
-			key := func(suffix string) string { return mf.GetName() + suffix + `{db="` + m.GetLabel()[0].GetValue() + `"}` }
+			key := func(suffix string) string { return mf.GetName() + suffix + "{" + strings.Join(labels, ",") + "}" }
 			switch {
 			case m.Counter != nil:
 				out[key("")] = m.GetCounter().GetValue()
