@@ -1,6 +1,8 @@
 # hubdb: the Go data layer of SolarHub's 18 MySQL databases.
 #
-#   make demo       migrate all 18 databases on the default server and print their status
+#   make demo       migrate and seed the 18 databases, serve the example API, run the
+#                   pool-exhaustion scenario and print its table (Ctrl-C to stop serving)
+#   make bench      compare hubdb with database/sql, GORM and sqlx; writes BENCHMARKS.md
 #   make test       everything CI runs: freshness of gen/, vet, staticcheck, every query
 #                   prepared on the server, and go test -race against a real MariaDB
 #   make generate   regenerate gen/ from schema/ and queries/ (sqlc + the typed registry)
@@ -19,14 +21,19 @@ SQLC        := CGO_ENABLED=0 $(GO) tool -modfile=tools/go.mod sqlc
 STATICCHECK := $(GO) tool -modfile=tools/go.mod staticcheck
 HUBDB       := $(GO) run ./cmd/hubdb
 
-.PHONY: all demo test test-go check check-offline check-generate check-prepare \
+.PHONY: all demo bench test test-go check check-offline check-generate check-prepare \
         generate compile vet staticcheck tools clean-demo
 
 all: check
 
+# DEMO_ARGS=--exit stops after the scenario table instead of serving the API.
 demo:
-	$(WITHDB) -env HUBDB_DSN -keep $(CURDIR)/.hubdb/mariadb -- \
-		sh -c '$(HUBDB) migrate up --all && $(HUBDB) migrate status'
+	$(WITHDB) -env HUBDB_DSN -keep $(CURDIR)/.hubdb/mariadb -- $(HUBDB) demo $(DEMO_ARGS)
+
+# raw database/sql (defaults and tuned), hubdb, GORM and sqlx on the same server;
+# writes BENCHMARKS.md. GORM and sqlx live only in bench/go.mod.
+bench:
+	$(WITHDB) -- sh -c 'cd bench && $(GO) run ./cmd/report'
 
 test:
 	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go fuzz

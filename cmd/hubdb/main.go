@@ -42,6 +42,8 @@ type command struct {
 var commands = map[string]command{
 	"migrate": {"apply, revert and inspect the schema migrations", runMigrate},
 	"grants":  {"print or apply the SQL creating the admin and application users", runGrants},
+	"load":    {"put a bounded load on a local server and report latency, errors and pools", runLoad},
+	"demo":    {"migrate, seed, serve the example API and run the pool-exhaustion scenario", runDemo},
 }
 
 // stdio bundles the standard streams handed to run.
@@ -76,7 +78,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: hubdb <command> [arguments]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, name := range []string{"migrate", "grants"} {
+	for _, name := range []string{"migrate", "grants", "load", "demo"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)
