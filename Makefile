@@ -36,10 +36,15 @@ bench:
 	$(WITHDB) -- sh -c 'cd bench && $(GO) run ./cmd/report'
 
 test:
-	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go fuzz
+	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go test-faults fuzz
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+# The fault suite: its own module (toxiproxy stays out of hubdb's go.mod); every
+# case starts its own private MariaDB, so it needs no server from withdb.
+test-faults:
+	cd faults && $(GO) vet ./... && $(GO) test -race -count=1 -v ./...
 
 # A short run of every fuzz target; a crash found is saved under testdata/fuzz
 # and becomes a regression case of the normal test run.

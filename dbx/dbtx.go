@@ -35,7 +35,7 @@ func (d *poolDBTX) ExecContext(ctx context.Context, query string, args ...any) (
 	}
 	defer l.release()
 	res, err := l.conn.ExecContext(ctx, query, args...)
-	return res, wrap(d.p.name, "exec", err)
+	return res, wrap(d.p.name, "exec", withCause(ctx, err))
 }
 
 // QueryContext keeps the connection checked out until the rows are
@@ -53,7 +53,7 @@ func (d *poolDBTX) QueryContext(ctx context.Context, query string, args ...any) 
 	rows, err := l.conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		l.release()
-		return nil, wrap(d.p.name, "query", err)
+		return nil, wrap(d.p.name, "query", withCause(ctx, err))
 	}
 	go l.releaseAfterRows()
 	return rows, nil
@@ -100,14 +100,14 @@ func (d *txDBTX) ExecContext(ctx context.Context, query string, args ...any) (sq
 	d.st.watch.start()
 	defer d.st.watch.end()
 	res, err := d.st.tx.ExecContext(ctx, query, args...)
-	return res, wrap(d.st.p.name, "exec", err)
+	return res, wrap(d.st.p.name, "exec", withCause(ctx, err))
 }
 
 func (d *txDBTX) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	d.st.watch.start()
 	defer d.st.watch.end()
 	rows, err := d.st.tx.QueryContext(ctx, query, args...)
-	return rows, wrap(d.st.p.name, "query", err)
+	return rows, wrap(d.st.p.name, "query", withCause(ctx, err))
 }
 
 func (d *txDBTX) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

@@ -89,7 +89,16 @@
 // BEGIN, restored at checkin) and opt-in [Retry] of the whole function on
 // deadlock, lock wait timeout, or a connection lost before COMMIT was
 // sent. A connection lost during COMMIT yields [ErrCommitUnknown] and is
-// never retried: the commit may have happened.
+// never retried: the commit may have happened (for a Read, which has
+// nothing to commit, it is [ErrServerGone] and retried).
+//
+// COMMIT and ROLLBACK are bound to the transaction's context too, although
+// the driver does not watch it during either: when the context ends while
+// one waits for the server (a network black hole), dbx closes the
+// connection's socket (it dials it itself for that), the caller gets its
+// answer at its deadline (a COMMIT already sent: [ErrCommitUnknown]) and
+// the connection is discarded. The fault suite (faults/, RELIABILITY.md)
+// checks this with toxiproxy.
 //
 // # Errors
 //

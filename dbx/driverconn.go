@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 	"time"
 )
@@ -32,7 +33,8 @@ type connector struct {
 }
 
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
-	dc, err := c.inner.Connect(ctx)
+	slot := &netSlot{}
+	dc, err := c.inner.Connect(context.WithValue(ctx, netSlotKey{}, slot))
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +43,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = dc.Close()
 		return nil, fmt.Errorf("driver connection %T lacks the interfaces dbx forwards", dc)
 	}
-	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1)}
+	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1), netConn: slot.c}
 	cn.returned.Store(time.Now().UnixNano())
 	c.p.emit(Event{Kind: EventOpen, ConnID: cn.id})
 	return cn, nil
@@ -58,6 +60,46 @@ type conn struct {
 	id       uint64
 	returned atomic.Int64 // unix nanos of the last checkin
 	closed   atomic.Bool
+	// netConn is the socket under the driver (nil when dbx did not dial
+	// it), closed by abort, which sets aborted: the driver does not know,
+	// so IsValid and ResetSession report the connection broken.
+	netConn net.Conn
+	aborted atomic.Bool
+}
+
+// abort closes the socket under the driver, so that a COMMIT or ROLLBACK
+// waiting for an answer fails now (the driver does not watch the context
+// during either). database/sql then finds the connection broken and
+// discards it; the server rolls back whatever was not committed.
+func (c *conn) abort() {
+	if c.netConn != nil {
+		c.aborted.Store(true)
+		_ = c.netConn.Close()
+	}
+}
+
+// netSlot receives the socket the driver dials during one Connect: the
+// connector puts it in the context, recordingDial fills it.
+type netSlot struct{ c net.Conn }
+
+type netSlotKey struct{}
+
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// recordingDial wraps dial (nil: a plain net.Dialer) to hand the new
+// socket to the Connect that asked for it.
+func recordingDial(dial dialFunc) dialFunc {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if slot, ok := ctx.Value(netSlotKey{}).(*netSlot); ok && err == nil {
+			slot.c = nc
+		}
+		return nc, err
+	}
 }
 
 // ResetSession is the pre-ping: the driver's socket liveness check
@@ -66,6 +108,9 @@ type conn struct {
 // database/sql discards the connection and takes or opens another: a dead
 // pooled connection is never handed to a caller.
 func (c *conn) ResetSession(ctx context.Context) error {
+	if c.aborted.Load() {
+		return driver.ErrBadConn
+	}
 	if err := c.mysqlConn.ResetSession(ctx); err != nil {
 		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: fmt.Errorf("liveness check: %w", err)})
 		return driver.ErrBadConn
@@ -89,6 +134,10 @@ func (c *conn) ResetSession(ctx context.Context) error {
 // invalidation.
 func (c *conn) IsValid() bool {
 	c.returned.Store(time.Now().UnixNano())
+	if c.aborted.Load() {
+		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("socket closed: COMMIT or ROLLBACK outlived the transaction's context")})
+		return false
+	}
 	if !c.mysqlConn.IsValid() {
 		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("connection broken while in use")})
 		return false

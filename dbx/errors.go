@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -39,9 +40,10 @@ var (
 	// ErrStatementTimeout: the server stopped a statement after the
 	// statement timeout (MariaDB 1969, MySQL 3024).
 	ErrStatementTimeout = errors.New("dbx: statement timeout")
-	// ErrCommitUnknown: the connection was lost while COMMIT was in
-	// flight; the transaction may or may not have been committed. dbx never
-	// retries it.
+	// ErrCommitUnknown: the connection was lost while the COMMIT of a
+	// Write was in flight (or its context ended while it waited for the
+	// answer); the transaction may or may not have been committed. dbx
+	// never retries it.
 	ErrCommitUnknown = errors.New("dbx: commit outcome unknown")
 	// ErrWriteInRead: Write was called with a context that carries a Read
 	// transaction of the same database. dbx does not upgrade silently.
@@ -134,6 +136,22 @@ func wrap(db, op string, err error) error {
 		return err
 	}
 	return &DBError{DB: db, Op: op, Err: err}
+}
+
+// withCause adds ctx's cause to err when ctx has ended and err does not
+// say so already. A cancel that races a statement closes the socket
+// before the driver writes, and the driver then reports
+// driver.ErrBadConn; the caller should see that it cancelled (the error
+// then matches context.Canceled, not ErrServerGone).
+func withCause(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", cause, err)
+	}
+	return err
 }
 
 // retryable reports whether a transaction that failed with err may be run

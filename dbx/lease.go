@@ -90,6 +90,16 @@ func (l *lease) release() {
 	}
 }
 
+// driverConn returns dbx's driver connection under the lease (nil if it
+// cannot be reached).
+func (l *lease) driverConn() (cn *conn) {
+	_ = l.conn.Raw(func(dc any) error {
+		cn, _ = dc.(*conn)
+		return nil
+	})
+	return cn
+}
+
 // releaseAfterRows checks the connection in once the rows (or row) read
 // from it are closed: sql.Conn.Close waits for them. Run it in its own
 // goroutine.

@@ -166,6 +166,16 @@ func driverConfig(d DBConfig, s settings, log *slog.Logger, f flavour, withStmtT
 		c.MaxAllowedPacket = 0
 	}
 	c.Logger = driverLogger{log: log, db: d.Name}
+	// dbx dials TCP and Unix sockets itself (or wraps the configured
+	// DialFunc) to be able to close a socket whose COMMIT outlives its
+	// context (conn.abort). Other networks keep the dialer registered with
+	// mysql.RegisterDialContext, which a DialFunc would bypass.
+	switch {
+	case c.DialFunc != nil:
+		c.DialFunc = recordingDial(c.DialFunc)
+	case c.Net == "" || c.Net == "tcp" || c.Net == "tcp4" || c.Net == "tcp6" || c.Net == "unix":
+		c.DialFunc = recordingDial(nil)
+	}
 	params := make(map[string]string, len(c.Params)+1)
 	for k, v := range c.Params {
 		params[k] = v

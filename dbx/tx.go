@@ -60,7 +60,7 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 	nc := l.driverConn()
 	tx, err := l.conn.BeginTx(txCtx, &sql.TxOptions{ReadOnly: readOnly, Isolation: o.isolation})
 	if err != nil {
-		return wrap(p.name, "begin", err)
+		return wrap(p.name, "begin", withCause(txCtx, err))
 	}
 	began := time.Now()
 	ended := false // false while panicking
@@ -101,6 +101,12 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 	st.watch.stop()
 	ended = true
 	if err := endTx(txCtx, nc, tx.Commit); err != nil {
+		if readOnly {
+			// Nothing to commit: a connection lost at the COMMIT of a
+			// read-only transaction is ErrServerGone (Retry runs it
+			// again), never ErrCommitUnknown.
+			return wrap(p.name, "commit", withCause(txCtx, err))
+		}
 		return p.commitError(txCtx, err)
 	}
 	return nil
@@ -117,12 +123,27 @@ func endTx(ctx context.Context, nc *conn, end func() error) error {
 	if nc == nil {
 		return end()
 	}
-	stop := context.AfterFunc(ctx, nc.abort)
+	aborted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		nc.abort()
+		close(aborted)
+	})
 	err := end()
-	if !stop() && err != nil && ctx.Err() != nil &&
+	stopped := stop()
+	if !stopped {
+		// abort started: let it finish before the connection can go back
+		// to the pool, so it never closes a socket someone else uses.
+		<-aborted
+	}
+	if !stopped && err != nil && ctx.Err() != nil &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, sql.ErrTxDone) {
-		// The cause as text: the statement's own fate is what the error
-		// says (sent or not), not "deadline exceeded".
+		if errors.Is(err, driver.ErrBadConn) {
+			// Nothing was written: the statement was never sent, just
+			// as if ctx had ended before it.
+			return fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		// Sent, answer lost: the cause only as text, the error must not
+		// read as "not sent" (commitError: outcome unknown).
 		err = fmt.Errorf("%w (connection closed: the transaction's context ended while waiting for the server: %v)",
 			err, context.Cause(ctx))
 	}
