@@ -21,8 +21,8 @@ SQLC        := CGO_ENABLED=0 $(GO) tool -modfile=tools/go.mod sqlc
 STATICCHECK := $(GO) tool -modfile=tools/go.mod staticcheck
 HUBDB       := $(GO) run ./cmd/hubdb
 
-.PHONY: all demo bench test test-go check check-offline check-generate check-prepare \
-        generate compile vet staticcheck tools clean-demo
+.PHONY: all demo bench test test-go test-faults fuzz check check-offline check-generate \
+        check-prepare generate compile vet staticcheck tools clean-demo
 
 all: check
 
@@ -44,7 +44,7 @@ test-go:
 # The fault suite: its own module (toxiproxy stays out of hubdb's go.mod); every
 # case starts its own private MariaDB, so it needs no server from withdb.
 test-faults:
-	cd faults && $(GO) vet ./... && $(GO) test -race -count=1 -v ./...
+	cd faults && $(GO) test -race -count=1 -v ./...
 
 # A short run of every fuzz target; a crash found is saved under testdata/fuzz
 # and becomes a regression case of the normal test run.
@@ -71,11 +71,16 @@ generate:
 compile:
 	$(SQLC) compile
 
+# vet and staticcheck cover the main module and the faults and bench modules.
 vet:
 	$(GO) vet ./...
+	cd faults && $(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 staticcheck:
 	$(STATICCHECK) ./...
+	cd faults && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
+	cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 
 # Builds the pinned tools (the first sqlc build takes a few minutes).
 tools:

@@ -295,13 +295,6 @@ func (l *ledger) record(k int64, err error) {
 	}
 }
 
-// okKeys returns the keys whose write returned nil.
-func (l *ledger) okKeys() []int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Collect(maps.Keys(l.ok))
-}
-
 // check compares the ledger with the rows present: a write that returned
 // nil must be present (else it is lost); a write that failed must be
 // absent unless its error says the commit outcome is unknown. It returns
