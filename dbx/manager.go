@@ -152,6 +152,21 @@ func (m *Manager) Ping(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// WaitIdle blocks until no connection of any pool is checked out, or ctx
+// ends. Use it in a graceful shutdown, after the server stopped taking
+// requests and before Close: Close does not wait for connections in use.
+// A plain query checks its connection in once its rows are closed, from a
+// goroutine, so Status may show it in use for a moment after the call
+// returned; WaitIdle waits for that too.
+func (m *Manager) WaitIdle(ctx context.Context) error {
+	for _, name := range m.names {
+		if err := m.pools[name].gate.waitIdle(ctx); err != nil {
+			return fmt.Errorf("dbx: %s: waiting for connections to be checked in: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // Close closes every pool: waiters get ErrClosed, idle connections close
 // now, connections in use close when they are returned.
 func (m *Manager) Close() error {

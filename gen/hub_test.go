@@ -40,6 +40,11 @@ func openHub(t *testing.T) *gen.Hub {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hub.Manager.WaitIdle(ctx); err != nil {
+			t.Error(err)
+		}
 		if n := hub.Manager.Status().InUse(); n != 0 {
 			t.Errorf("%d connections still in use at the end of the test", n)
 		}
