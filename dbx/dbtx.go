@@ -38,41 +38,39 @@ func (d *poolDBTX) ExecContext(ctx context.Context, query string, args ...any) (
 	return res, wrap(d.p.name, "exec", withCause(ctx, err))
 }
 
-// QueryContext keeps the connection checked out until the rows are
-// closed: a goroutine waits in sql.Conn.Close, which returns once they are
-// (database/sql itself runs one goroutine per open Rows with a cancelable
-// ctx).
+// QueryContext keeps the gate slot until the rows are closed: the query
+// runs on database/sql's pool and the driver connection that runs it hands
+// the slot back when it is checked in (see plainLease).
 func (d *poolDBTX) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := txFrom(ctx, d.p.name); st != nil {
 		return st.dbtx.QueryContext(ctx, query, args...)
 	}
-	l, err := d.p.acquire(ctx, captureSite())
+	pl, qctx, err := d.p.acquirePlain(ctx, captureSite())
 	if err != nil {
 		return nil, err
 	}
-	rows, err := l.conn.QueryContext(ctx, query, args...)
+	rows, err := d.p.db.QueryContext(qctx, query, args...)
+	pl.callReturned()
 	if err != nil {
-		l.release()
 		return nil, wrap(d.p.name, "query", withCause(ctx, err))
 	}
-	go l.releaseAfterRows()
 	return rows, nil
 }
 
-// QueryRowContext is QueryContext for one row. Errors of the query itself
-// surface from Row.Scan unwrapped (database/sql's Row cannot be built
-// from outside); a pool timeout is returned through Row.Scan as a
-// *DBError.
+// QueryRowContext is QueryContext for one row: the slot goes back when
+// Row.Scan closes the row. Errors of the query itself surface from
+// Row.Scan unwrapped (database/sql's Row cannot be built from outside); a
+// pool timeout is returned through Row.Scan as a *DBError.
 func (d *poolDBTX) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := txFrom(ctx, d.p.name); st != nil {
 		return st.dbtx.QueryRowContext(ctx, query, args...)
 	}
-	l, err := d.p.acquire(ctx, captureSite())
+	pl, qctx, err := d.p.acquirePlain(ctx, captureSite())
 	if err != nil {
 		return errRow(err)
 	}
-	row := l.conn.QueryRowContext(ctx, query, args...)
-	go l.releaseAfterRows()
+	row := d.p.db.QueryRowContext(qctx, query, args...)
+	pl.callReturned()
 	return row
 }
 

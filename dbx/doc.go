@@ -122,8 +122,10 @@
 // as warnings with the caller's file:line, the first frame outside dbx and
 // gen/. Both use timers, not goroutines.
 //
-// Plain queries keep their connection until their rows are closed; dbx
-// waits for that in a goroutine parked in sql.Conn.Close. A query's own
+// Plain queries keep their gate slot until their rows are closed: they run
+// on database/sql's pool with the slot in their context, and the driver
+// connection that ran them hands it back when database/sql checks it in
+// (for QueryRow, before Row.Scan returns); no goroutine waits. A query's own
 // error from a plain QueryRowContext surfaces from Row.Scan without the
 // database name, because database/sql's Row cannot be wrapped.
 package dbx

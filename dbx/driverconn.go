@@ -65,6 +65,22 @@ type conn struct {
 	// so IsValid and ResetSession report the connection broken.
 	netConn net.Conn
 	aborted atomic.Bool
+	// plain is the gate slot of the plain query running on the
+	// connection, handed back at checkin (plain.go).
+	plain atomic.Pointer[plainLease]
+}
+
+// QueryContext claims the gate slot of a plain query, then runs it.
+func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.claimPlain(ctx)
+	return c.mysqlConn.QueryContext(ctx, query, args)
+}
+
+// PrepareContext claims the gate slot of a plain query that database/sql
+// prepares first (server-side prepared statements), then prepares it.
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.claimPlain(ctx)
+	return c.mysqlConn.PrepareContext(ctx, query)
 }
 
 // abort closes the socket under the driver, so that a COMMIT or ROLLBACK
@@ -133,6 +149,12 @@ func (c *conn) ResetSession(ctx context.Context) error {
 // IsValid records the checkin time and reports a broken connection as an
 // invalidation.
 func (c *conn) IsValid() bool {
+	valid := c.isValid()
+	c.checkInPlain(!valid)
+	return valid
+}
+
+func (c *conn) isValid() bool {
 	c.returned.Store(time.Now().UnixNano())
 	if c.aborted.Load() {
 		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("socket closed: COMMIT or ROLLBACK outlived the transaction's context")})
@@ -147,6 +169,7 @@ func (c *conn) IsValid() bool {
 
 // Close closes the physical connection.
 func (c *conn) Close() error {
+	c.checkInPlain(true)
 	if c.closed.CompareAndSwap(false, true) {
 		c.p.emit(Event{Kind: EventClose, ConnID: c.id})
 	}

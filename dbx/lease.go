@@ -37,6 +37,13 @@ func (p *pool) acquire(ctx context.Context, site callSite) (*lease, error) {
 		p.gate.release()
 		return nil, wrap(p.name, "connect", err)
 	}
+	return p.newLease(conn, start, site), nil
+}
+
+// newLease starts the lease of a connection (nil for a plain query, whose
+// connection database/sql picks) admitted after waiting since start: the
+// leak timer and the checkout event.
+func (p *pool) newLease(conn *sql.Conn, start time.Time, site callSite) *lease {
 	l := &lease{p: p, conn: conn, start: time.Now(), site: site}
 	if p.set.leakThreshold > 0 {
 		l.leak = time.AfterFunc(p.set.leakThreshold, l.reportLeak)
@@ -44,7 +51,7 @@ func (p *pool) acquire(ctx context.Context, site callSite) (*lease, error) {
 	if p.wantsSite() {
 		p.emit(Event{Kind: EventCheckout, Site: l.site.String(), Wait: l.start.Sub(start)})
 	}
-	return l, nil
+	return l
 }
 
 // admit takes a gate slot or returns why it could not.
@@ -76,9 +83,10 @@ func (l *lease) release() {
 	if l.restore {
 		l.restoreStatementTimeout()
 	}
-	// Close waits until rows read from the connection are closed.
-	if err := l.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
-		l.p.log.Debug("dbx: returning connection", "db", l.p.name, "err", err)
+	if l.conn != nil {
+		if err := l.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+			l.p.log.Debug("dbx: returning connection", "db", l.p.name, "err", err)
+		}
 	}
 	l.returned.Store(true)
 	if l.leak != nil {
@@ -99,11 +107,6 @@ func (l *lease) driverConn() (cn *conn) {
 	})
 	return cn
 }
-
-// releaseAfterRows checks the connection in once the rows (or row) read
-// from it are closed: sql.Conn.Close waits for them. Run it in its own
-// goroutine.
-func (l *lease) releaseAfterRows() { l.release() }
 
 func (l *lease) reportLeak() {
 	if l.returned.Load() {

@@ -154,10 +154,8 @@ func (m *Manager) Ping(ctx context.Context) error {
 
 // WaitIdle blocks until no connection of any pool is checked out, or ctx
 // ends. Use it in a graceful shutdown, after the server stopped taking
-// requests and before Close: Close does not wait for connections in use.
-// A plain query checks its connection in once its rows are closed, from a
-// goroutine, so Status may show it in use for a moment after the call
-// returned; WaitIdle waits for that too.
+// requests and before Close: Close does not wait for connections in use
+// (a transaction still running, rows not yet closed).
 func (m *Manager) WaitIdle(ctx context.Context) error {
 	for _, name := range m.names {
 		if err := m.pools[name].gate.waitIdle(ctx); err != nil {

@@ -154,11 +154,21 @@ func TestPlainCallsPassTheGate(t *testing.T) {
 	if err := rows.Close(); err != nil || n != 2 {
 		t.Fatalf("rows: %d, %v", n, err)
 	}
-	if err := dbx.WaitIdle(ctx, f.m); err != nil {
-		t.Fatal(err)
+	// The slot goes back as the rows close, not later.
+	if s := f.d.Status(); s.InUse != 0 {
+		t.Errorf("InUse = %d right after rows.Close, want 0", s.InUse)
 	}
 	if _, err := q.ExecContext(ctx, "UPDATE kv SET v = 1 WHERE k = 1"); err != nil {
 		t.Errorf("Exec after the rows were closed: %v", err)
+	}
+	// A QueryRow's slot goes back before Scan returns, for a row, for no
+	// row and for a failing query.
+	for _, query := range []string{"SELECT v FROM kv WHERE k = 1", "SELECT v FROM kv WHERE k = 99", "SELECT nope FROM kv"} {
+		var v int
+		err := q.QueryRowContext(ctx, query).Scan(&v)
+		if s := f.d.Status(); s.InUse != 0 || s.Stats.InUse != 0 {
+			t.Errorf("%s (err %v): InUse %d, database/sql InUse %d right after Scan, want 0", query, err, s.InUse, s.Stats.InUse)
+		}
 	}
 }
 
