@@ -97,25 +97,25 @@ type txDBTX struct{ st *txState }
 func (d *txDBTX) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	d.st.watch.start()
 	defer d.st.watch.end()
-	res, err := d.st.tx.ExecContext(ctx, query, args...)
+	res, err := d.st.tx.ExecContext(ctx, d.st.prefix+query, args...)
 	return res, wrap(d.st.p.name, "exec", withCause(ctx, err))
 }
 
 func (d *txDBTX) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	d.st.watch.start()
 	defer d.st.watch.end()
-	rows, err := d.st.tx.QueryContext(ctx, query, args...)
+	rows, err := d.st.tx.QueryContext(ctx, d.st.prefix+query, args...)
 	return rows, wrap(d.st.p.name, "query", withCause(ctx, err))
 }
 
 func (d *txDBTX) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	d.st.watch.start()
 	defer d.st.watch.end()
-	return d.st.tx.QueryRowContext(ctx, query, args...)
+	return d.st.tx.QueryRowContext(ctx, d.st.prefix+query, args...)
 }
 
 func (d *txDBTX) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	stmt, err := d.st.tx.PrepareContext(ctx, query)
+	stmt, err := d.st.tx.PrepareContext(ctx, d.st.prefix+query)
 	return stmt, wrap(d.st.p.name, "prepare", err)
 }
 

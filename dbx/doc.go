@@ -85,8 +85,10 @@
 // pool-bound queries join when their call's ctx carries it. A Write nested
 // in a Read fails with [ErrWriteInRead].
 //
-// Options: [TxTimeout], [Isolation], [StatementTimeout] (one SET before
-// BEGIN, restored at checkin) and opt-in [Retry] of the whole function on
+// Options: [TxTimeout], [Isolation], [StatementTimeout] (MariaDB: a
+// SET STATEMENT ... FOR prefix on each statement, no extra round trip;
+// MySQL: one SET before BEGIN, restored at checkin) and opt-in [Retry] of
+// the whole function on
 // deadlock, lock wait timeout, or a connection lost before COMMIT was
 // sent. A connection lost during COMMIT yields [ErrCommitUnknown] and is
 // never retried: the commit may have happened (for a Read, which has

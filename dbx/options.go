@@ -56,9 +56,11 @@ func RetryBackoff(base, max time.Duration) TxOption {
 }
 
 // StatementTimeout overrides the pool's statement timeout for one
-// transaction (0: no limit). It costs one SET SESSION statement before
-// BEGIN; the pool's value is restored when the connection is returned
-// (see BenchmarkStatementTimeoutOverride).
+// transaction (0: no limit). On MariaDB it costs no statement: each
+// statement of the transaction is sent as "SET STATEMENT
+// max_statement_time=N FOR ...". On MySQL it costs one SET SESSION
+// statement before BEGIN, and the pool's value is restored when the
+// connection is returned (see BenchmarkStatementTimeoutOverride).
 func StatementTimeout(d time.Duration) TxOption {
 	return func(o *txOptions) { o.statementTimeout, o.statementSet = max(d, 0), true }
 }

@@ -26,6 +26,10 @@ type txState struct {
 	dbtx     *txDBTX
 	watch    idleWatch
 	q        any // the Q bound to this transaction, made once
+	// prefix is put before every statement of the transaction: MariaDB's
+	// "SET STATEMENT max_statement_time=N FOR " for a per-transaction
+	// statement timeout, which then costs no statement of its own.
+	prefix string
 }
 
 func txFrom(ctx context.Context, db string) *txState {
@@ -52,8 +56,12 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 		txCtx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	defer cancel()
+	var prefix string
 	if o.statementSet {
-		if err := l.setStatementTimeout(txCtx, o.statementTimeout); err != nil {
+		if p.flavour == flavourMariaDB {
+			k, v := p.flavour.stmtTimeoutVar(o.statementTimeout)
+			prefix = "SET STATEMENT " + k + "=" + v + " FOR "
+		} else if err := l.setStatementTimeout(txCtx, o.statementTimeout); err != nil {
 			return err
 		}
 	}
@@ -74,7 +82,7 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 		}
 		p.emit(ev)
 	}()
-	st := &txState{p: p, tx: tx, readOnly: readOnly, site: site}
+	st := &txState{p: p, tx: tx, readOnly: readOnly, site: site, prefix: prefix}
 	st.dbtx = &txDBTX{st: st}
 	st.watch.arm(p, &st.site)
 	defer st.watch.stop()

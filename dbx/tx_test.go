@@ -275,7 +275,8 @@ func TestStatementTimeoutOverride(t *testing.T) {
 			return err
 		}
 		var x int
-		return q.QueryRowContext(ctx, "SELECT SLEEP(5)").Scan(&x)
+		// sqlc's queries start with a "-- name:" comment line.
+		return q.QueryRowContext(ctx, "-- name: Sleep :one\nSELECT SLEEP(5)").Scan(&x)
 	}, dbx.StatementTimeout(200*time.Millisecond))
 	if !errors.Is(err, dbx.ErrStatementTimeout) {
 		t.Fatalf("err = %v, want ErrStatementTimeout", err)
