@@ -27,8 +27,8 @@ func TestRestartMidLoad(t *testing.T) {
 		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, TxTimeout: 2 * time.Second,
 	})
 	l := newLoad(h, time.Second, 50_000)
-	l.writeOpts = []dbx.TxOption{dbx.Retry(3)}
-	l.readOpts = []dbx.TxOption{dbx.Retry(4), dbx.RetryBackoff(20*time.Millisecond, 200*time.Millisecond)}
+	l.writeOpts = []dbx.TxOption{dbx.Retry(10), dbx.RetryBackoff(50*time.Millisecond, 200*time.Millisecond)}
+	l.readOpts = []dbx.TxOption{dbx.Retry(10), dbx.RetryBackoff(50*time.Millisecond, 200*time.Millisecond)}
 	l.start(6)
 
 	const recoveryLimit = 5 * time.Second
