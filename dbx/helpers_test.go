@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"log/slog"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -16,30 +15,12 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/solarhub/hubdb/dbx"
+	"github.com/solarhub/hubdb/internal/testdb"
 )
 
-// envDSN names the test server, e.g. HUBDB_TEST_DSN='root@tcp(127.0.0.1:3306)/'.
-const envDSN = "HUBDB_TEST_DSN"
-
-// server returns the test server's configuration. Without HUBDB_TEST_DSN
-// the test is skipped under -short and fails otherwise.
-func server(t testing.TB) *mysql.Config {
-	t.Helper()
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		if testing.Short() {
-			t.Skipf("%s is not set; skipped under -short", envDSN)
-		}
-		t.Fatalf("%s is not set: run `make test` (it starts a private MariaDB when none answers), "+
-			"or start MariaDB and set %s='root@tcp(127.0.0.1:3306)/'", envDSN, envDSN)
-	}
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		t.Fatalf("%s is not a valid DSN", envDSN) // the DSN may hold a password: not printed
-	}
-	cfg.DBName = ""
-	return cfg
-}
+// server returns the test server's configuration (testdb's rule: without
+// HUBDB_TEST_DSN the test is skipped under -short and fails otherwise).
+func server(t testing.TB) *mysql.Config { return testdb.Server(t) }
 
 // admin opens an unpooled-by-dbx connection to the test server.
 func admin(t testing.TB, srv *mysql.Config, schema string) *sql.DB {

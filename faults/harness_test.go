@@ -462,6 +462,34 @@ func figures(name string, requests, faults int64, c *tally, checked, lost int, e
 	fmt.Println(line)
 }
 
+// mixedBurst makes n calls, parallel at a time, each under a 5 s deadline:
+// even calls write a new key (numbered from *key on, recorded in led and
+// writes), odd calls read the key written before (recorded in reads).
+func mixedBurst(h *hub, led *ledger, key *int64, n, parallel int, writes, reads *tally) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallel)
+	for i := range n {
+		*key++
+		k := *key
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			dl, _ := ctx.Deadline()
+			start := time.Now()
+			if i%2 == 0 {
+				err := h.write(ctx, k)
+				led.record(k, err)
+				writes.add(start, dl, err)
+				return
+			}
+			reads.add(start, dl, h.read(ctx, k-1))
+		})
+	}
+	wg.Wait()
+}
+
 // baseline returns the goroutine count once it has stopped changing.
 func baseline() int {
 	runtime.GC()

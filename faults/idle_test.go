@@ -1,10 +1,8 @@
 package faults
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,28 +22,7 @@ func TestIdleTimeout(t *testing.T) {
 	led, c := newLedger(), newTally()
 	key := int64(0)
 	burst := func(h *hub) time.Time {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 6)
-		for i := range 150 {
-			key++
-			k := key
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				dl, _ := ctx.Deadline()
-				start := time.Now()
-				if i%2 == 0 {
-					err := h.write(ctx, k)
-					led.record(k, err)
-					c.add(start, dl, err)
-					return
-				}
-				c.add(start, dl, h.read(ctx, k-1))
-			})
-		}
-		wg.Wait()
+		mixedBurst(h, led, &key, 150, 6, c, c)
 		return time.Now()
 	}
 	var extra []string

@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,28 +24,7 @@ func TestKillIdleConnections(t *testing.T) {
 	const rounds, burst = 5, 200
 	for round := range rounds + 1 {
 		// A burst of 200 calls, 8 at a time, fills the pools.
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for i := range burst {
-			key++
-			k := key
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				dl, _ := ctx.Deadline()
-				start := time.Now()
-				if i%2 == 0 {
-					err := h.write(ctx, k)
-					led.record(k, err)
-					writes.add(start, dl, err)
-					return
-				}
-				reads.add(start, dl, h.read(ctx, k-1))
-			})
-		}
-		wg.Wait()
+		mixedBurst(h, led, &key, burst, 8, writes, reads)
 		if round == rounds {
 			break
 		}

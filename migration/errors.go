@@ -15,6 +15,8 @@ import (
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
 	"github.com/golang-migrate/migrate/v4/source"
+
+	"github.com/solarhub/hubdb/schema"
 )
 
 // Conditions a caller can match with errors.Is.
@@ -154,7 +156,7 @@ func classify(t Target, op string, err error, src fs.FS) error {
 		e.Err = fmt.Errorf("%w: %v", ErrLocked, err)
 		e.Fix = "wait for the other \"hubdb migrate\" to finish, or end the session that holds the lock"
 	case errors.Is(err, ErrUnknownDatabase):
-		names, _ := databases(src)
+		names, _ := schema.Databases(src)
 		e.Fix = "use one of: " + strings.Join(names, ", ")
 	case errors.Is(err, fs.ErrNotExist):
 		e.Err = fmt.Errorf("%w: no migration that far (%v)", ErrNoSuchVersion, err)
@@ -254,18 +256,4 @@ func previousVersion(src fs.FS, name string, v uint) uint {
 		prev = x
 	}
 	return prev
-}
-
-func databases(src fs.FS) ([]string, error) {
-	entries, err := fs.ReadDir(src, ".")
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/solarhub/hubdb/config"
 	"github.com/solarhub/hubdb/internal/devdb"
 )
 
@@ -151,13 +152,13 @@ func runCommand(ctx context.Context, argv []string, envs []string, dsn string) i
 	}
 }
 
-// redact renders a DSN without its password.
+// redact renders a DSN without its password (config.Redact).
 func redact(dsn string) string {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return "(invalid DSN)"
 	}
-	return fmt.Sprintf("%s@%s(%s)/%s", cfg.User, cfg.Net, cfg.Addr, cfg.DBName)
+	return config.Redact(cfg)
 }
 
 func firstNonEmpty(vals ...string) string {
