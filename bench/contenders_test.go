@@ -43,7 +43,7 @@ var contenders = []contender{
 	{"raw-default", openRawDefault},
 	{"raw-tuned", openRawTuned},
 	{"hubdb", func(tb testing.TB, e *env) client {
-		return openHubdb(tb, e, dbx.Pool{Size: poolSize, Overflow: -1})
+		return openHubdb(tb, e, dbx.Pool{Size: dbx.Int(poolSize), Overflow: dbx.Int(0)})
 	}},
 	{"hubdb-default", func(tb testing.TB, e *env) client { return openHubdb(tb, e, dbx.Pool{}) }},
 	{"gorm", openGorm},

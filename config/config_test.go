@@ -254,7 +254,7 @@ databases:
 	if len(cfg.DBs) != len(c.Names()) {
 		t.Fatalf("DBX has %d databases, want %d", len(cfg.DBs), len(c.Names()))
 	}
-	if p := cfg.Defaults; p.Size != 10 || p.Overflow != 20 || p.Timeout != 30*time.Second || p.Recycle != 30*time.Minute || !p.DisablePrePing {
+	if p := cfg.Defaults; !eqInt(p.Size, 10) || !eqInt(p.Overflow, 20) || p.Timeout != 30*time.Second || p.Recycle != 30*time.Minute || !p.DisablePrePing {
 		t.Errorf("Defaults = %+v", p)
 	}
 	for _, d := range cfg.DBs {
@@ -263,11 +263,11 @@ databases:
 		}
 		switch d.Name {
 		case "ess":
-			if d.Server.Addr != "db2:3306" || d.Pool.Size != 20 || d.Pool.MaxIdleTime != 90*time.Second || d.Pool.Overflow != 0 {
+			if d.Server.Addr != "db2:3306" || !eqInt(d.Pool.Size, 20) || d.Pool.MaxIdleTime != 90*time.Second || d.Pool.Overflow != nil {
 				t.Errorf("ess: %s pool %+v", Redact(d.Server), d.Pool)
 			}
 		default:
-			if d.Server.Addr != "db1:3306" || d.Pool.Size != 0 {
+			if d.Server.Addr != "db1:3306" || d.Pool.Size != nil {
 				t.Errorf("%s: %s pool %+v", d.Name, Redact(d.Server), d.Pool)
 			}
 		}
@@ -301,3 +301,6 @@ func TestRedact(t *testing.T) {
 		t.Errorf("Redact(nil) = %q", got)
 	}
 }
+
+// eqInt reports whether p is set to n.
+func eqInt(p *int, n int) bool { return p != nil && *p == n }

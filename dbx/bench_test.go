@@ -27,7 +27,7 @@ func BenchmarkInterpolateParams(b *testing.B) {
 		serverPrepare bool
 	}{{"interpolate", false}, {"serverPrepare", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			d, _, _ := benchDB(b, dbx.Pool{Size: 1, Overflow: -1, ServerPrepare: tc.serverPrepare})
+			d, _, _ := benchDB(b, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), ServerPrepare: tc.serverPrepare})
 			ctx := context.Background()
 			q := d.Queries(ctx)
 			var v int
@@ -44,7 +44,7 @@ func BenchmarkInterpolateParams(b *testing.B) {
 // pool's statement timeout and with a per-transaction override (SET before
 // BEGIN, restore at checkin).
 func BenchmarkStatementTimeoutOverride(b *testing.B) {
-	d, _, _ := benchDB(b, dbx.Pool{Size: 1, Overflow: -1})
+	d, _, _ := benchDB(b, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0)})
 	ctx := context.Background()
 	read := func(opts ...dbx.TxOption) {
 		var v int
@@ -70,7 +70,7 @@ func BenchmarkStatementTimeoutOverride(b *testing.B) {
 // BenchmarkGate compares a plain call through dbx (gate, lease, sql.Conn,
 // call site) with the same call on a bare *sql.DB.
 func BenchmarkGate(b *testing.B) {
-	d, srv, schema := benchDB(b, dbx.Pool{Size: 4, Overflow: -1})
+	d, srv, schema := benchDB(b, dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(0)})
 	ctx := context.Background()
 	c := srv.Clone()
 	c.DBName, c.InterpolateParams = schema, true

@@ -29,56 +29,80 @@ const (
 	// DefaultCollation is the connection collation dbx sets when the
 	// server configuration names none; it matches the schemas' tables.
 	DefaultCollation = "utf8mb4_unicode_ci"
+	// Unlimited, as Pool.Overflow, lets a pool open as many connections as
+	// load asks for (SQLAlchemy's max_overflow=-1).
+	Unlimited = -1
 )
 
+// Int returns a pointer to n, for Pool.Size and Pool.Overflow:
+// Pool{Size: dbx.Int(5), Overflow: dbx.Int(0)} is a fixed pool of 5.
+func Int(n int) *int { return &n }
+
 // Pool holds the settings of one database's connection pool, with
-// SQLAlchemy's meaning. A zero field inherits Config.Defaults and then the
-// Default* constant of the same name. Durations that can be switched off
-// take a negative value for "off".
+// SQLAlchemy's meaning. An unset field (nil, or a zero duration) inherits
+// Config.Defaults and then the Default* constant of the same name, so a
+// zero Pool means "all defaults". Size and Overflow are pointers because
+// their zero is a real setting: write Int(0) for zero. A duration is
+// switched off with a negative value (-1, or "-1s" in YAML); each field
+// says what "off" means for it. [Status] reports the values in force.
 type Pool struct {
 	// Size is the number of connections kept open while idle
-	// (SQLAlchemy pool_size; database/sql MaxIdleConns). Default 10.
-	Size int `yaml:"size"`
+	// (SQLAlchemy pool_size; database/sql MaxIdleConns). nil: inherit, then
+	// 10. Set it with [Int]: Int(0) keeps no idle connection (every
+	// connection is closed when it comes back), which needs an Overflow
+	// above 0.
+	Size *int `yaml:"size"`
 	// Overflow is how many connections may be opened beyond Size under load;
 	// they are closed when returned to a full pool (max_overflow). The
-	// pool's maximum is Size+Overflow. Default 20; negative means none.
-	Overflow int `yaml:"overflow"`
+	// pool's maximum is Size+Overflow. nil: inherit, then 20. As in
+	// SQLAlchemy, Int(0) means no overflow (a fixed pool of Size) and
+	// Int(-1) ([Unlimited]) means no maximum; other negative values are
+	// invalid.
+	Overflow *int `yaml:"overflow"`
 	// Timeout bounds the wait for a free connection (pool_timeout); a caller
 	// still waiting after it gets an error matching ErrPoolTimeout.
-	// Default 30 s.
+	// Default 30 s; negative: no limit beyond the caller's ctx.
 	Timeout time.Duration `yaml:"timeout"`
 	// Recycle closes a connection once it is this old, checked when the
 	// connection is handed out or returned (pool_recycle; ConnMaxLifetime).
-	// It must stay below the server's wait_timeout. Default 30 min.
+	// It must stay below the server's wait_timeout. Default 30 min;
+	// negative: connections are never recycled for age.
 	Recycle time.Duration `yaml:"recycle"`
 	// MaxIdleTime closes a connection that sat idle this long
-	// (ConnMaxIdleTime). Default 10 min.
+	// (ConnMaxIdleTime). Default 10 min; negative: never for idleness.
 	MaxIdleTime time.Duration `yaml:"max_idle_time"`
 	// DisablePrePing turns off the liveness check made before a pooled
 	// connection is handed out (pool_pre_ping is on by default).
 	DisablePrePing bool `yaml:"disable_pre_ping"`
 	// PingAfterIdle makes pre-ping send a real ping (a round trip) when the
 	// connection has been idle longer than this; younger connections get only
-	// the driver's socket check. Default 500 ms, like HikariCP's bypass window.
+	// the driver's socket check. Default 500 ms, like HikariCP's bypass
+	// window; negative: never a real ping (DisablePrePing turns off both).
 	PingAfterIdle time.Duration `yaml:"ping_after_idle"`
-	// ConnectTimeout bounds the TCP dial of a new connection. Default 5 s.
+	// ConnectTimeout bounds the TCP dial of a new connection. Default 5 s;
+	// negative: only the caller's ctx bounds it.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
 	// ReadTimeout and WriteTimeout bound each network read and write, a
-	// backstop behind context deadlines. Default 30 s each.
+	// backstop behind context deadlines. Default 30 s each; negative: none
+	// (only context deadlines, which the driver does not watch during
+	// COMMIT; dbx bounds that itself).
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// TxTimeout is the default deadline of a transaction run by Read or
-	// Write, separate from the wait for a connection. Default 10 s.
+	// Write, separate from the wait for a connection; when it expires the
+	// call fails with an error matching [ErrTxTimeout]. Default 10 s;
+	// negative: only the caller's ctx bounds a transaction.
 	TxTimeout time.Duration `yaml:"tx_timeout"`
 	// StatementTimeout stops a statement on the server after this long
 	// (MariaDB max_statement_time, MySQL max_execution_time), set per
-	// connection at connect. Default 30 s.
+	// connection at connect. Default 30 s; negative: no server-side limit.
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
 	// LeakThreshold reports a connection held longer than this, with the
-	// caller's file:line. Default 30 s.
+	// caller's file:line. Default 30 s; negative: no leak warnings.
 	LeakThreshold time.Duration `yaml:"leak_threshold"`
 	// IdleInTxThreshold reports a transaction that ran no statement for this
-	// long (a slow call made while holding the transaction). Default 1 s.
+	// long (a slow call made while holding the transaction). Default 1 s;
+	// negative: no idle-in-transaction warnings.
 	IdleInTxThreshold time.Duration `yaml:"idle_in_tx_threshold"`
 	// ServerPrepare sends query arguments with server-side prepared
 	// statements (interpolateParams=false: prepare, execute and close, three
@@ -107,6 +131,11 @@ type Config struct {
 	Defaults Pool
 	// DBs lists the databases to open.
 	DBs []DBConfig
+	// Known names every database the application knows of, opened or not
+	// (gen.Open sets it to the registry's names). A call for a name in
+	// Known but not in DBs fails with [ErrNotOpened]; for any other name
+	// not in DBs, with [ErrUnknownDB]. Default: none beyond DBs.
+	Known []string `yaml:"-"`
 	// Logger receives pool events at debug level and warnings (leaks,
 	// idle transactions, open-time checks). Default slog.Default().
 	Logger *slog.Logger

@@ -11,11 +11,16 @@ type DB[Q any] struct {
 	p     *pool
 	newQ  func(DBTX) Q
 	poolQ Q
+	// name and missing are set on a handle made by [NotOpened]: p is nil
+	// and every call fails with missing.
+	name    string
+	missing error
 }
 
 // Bind returns the handle of the database name. newQ adapts sqlc's New,
 // e.g. func(d dbx.DBTX) *ess.Queries { return ess.New(d) }. An unknown
-// name is an error matching [ErrUnknownDB].
+// name is an error matching [ErrUnknownDB], a known one that m was not
+// opened with (see Config.Known) one matching [ErrNotOpened].
 func Bind[Q any](m *Manager, name string, newQ func(DBTX) Q) (*DB[Q], error) {
 	p, err := m.pool(name)
 	if err != nil {
@@ -24,11 +29,36 @@ func Bind[Q any](m *Manager, name string, newQ func(DBTX) Q) (*DB[Q], error) {
 	return &DB[Q]{p: p, newQ: newQ, poolQ: newQ(p.dbtx)}, nil
 }
 
-// Name returns the logical database name.
-func (d *DB[Q]) Name() string { return d.p.name }
+// NotOpened returns the handle of a database that the registry knows
+// (Config.Known) but that m was not opened with (gen.Open with a subset): every Read, Write
+// and query through it fails with an error matching [ErrNotOpened] that
+// names the databases m has, and its Status is empty. newQ is as for
+// [Bind].
+func NotOpened[Q any](m *Manager, name string, newQ func(DBTX) Q) *DB[Q] {
+	err := m.notOpened(name)
+	return &DB[Q]{newQ: newQ, poolQ: newQ(failDBTX{err}), name: name, missing: err}
+}
 
-// Status returns the pool's status.
-func (d *DB[Q]) Status() Status { return d.p.status() }
+// Name returns the logical database name.
+func (d *DB[Q]) Name() string {
+	if d.p == nil {
+		return d.name
+	}
+	return d.p.name
+}
+
+// Opened reports whether the handle has a pool (false for a handle made
+// by [NotOpened]).
+func (d *DB[Q]) Opened() bool { return d.p != nil }
+
+// Status returns the pool's status (for a handle made by [NotOpened],
+// only DB is set).
+func (d *DB[Q]) Status() Status {
+	if d.p == nil {
+		return Status{DB: d.name}
+	}
+	return d.p.status()
+}
 
 // Queries returns queries for plain calls: joined to the transaction ctx
 // carries for this database, if any, otherwise bound to the pool, where
@@ -36,6 +66,9 @@ func (d *DB[Q]) Status() Status { return d.p.status() }
 // query: when its rows are closed). Even the pool-bound value joins a
 // transaction when a call's own ctx carries one.
 func (d *DB[Q]) Queries(ctx context.Context) Q {
+	if d.p == nil {
+		return d.poolQ
+	}
 	if st := txFrom(ctx, d.p.name); st != nil {
 		return d.txQueries(st)
 	}
@@ -71,6 +104,9 @@ func (d *DB[Q]) Write(ctx context.Context, fn func(ctx context.Context, q Q) err
 }
 
 func (d *DB[Q]) run(ctx context.Context, readOnly bool, fn func(context.Context, Q) error, opts []TxOption) error {
+	if d.p == nil {
+		return d.missing
+	}
 	if st := txFrom(ctx, d.p.name); st != nil {
 		if st.readOnly && !readOnly {
 			return &DBError{DB: d.p.name, Op: "write", Err: ErrWriteInRead}

@@ -119,6 +119,19 @@ func (d *txDBTX) PrepareContext(ctx context.Context, query string) (*sql.Stmt, e
 	return stmt, wrap(d.st.p.name, "prepare", err)
 }
 
+// failDBTX fails every call with err: the queries of a handle made by
+// NotOpened.
+type failDBTX struct{ err error }
+
+func (f failDBTX) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	return nil, f.err
+}
+func (f failDBTX) PrepareContext(context.Context, string) (*sql.Stmt, error) { return nil, f.err }
+func (f failDBTX) QueryContext(context.Context, string, ...any) (*sql.Rows, error) {
+	return nil, f.err
+}
+func (f failDBTX) QueryRowContext(context.Context, string, ...any) *sql.Row { return errRow(f.err) }
+
 // errRow returns a *sql.Row whose Scan and Err report err. database/sql
 // offers no constructor, so the row comes from a private *sql.DB whose
 // connector fails with the error carried in ctx; nothing touches the

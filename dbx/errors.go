@@ -23,6 +23,9 @@ var (
 	// ErrUnknownDB: the logical name is not configured, or the server
 	// answered 1049 (unknown database).
 	ErrUnknownDB = errors.New("dbx: unknown database")
+	// ErrNotOpened: the database exists but the Manager was not opened
+	// with it (a subset was opened); the message names those it has.
+	ErrNotOpened = errors.New("dbx: database not opened")
 	// ErrTooManyConnections: the server refused a connection (1040).
 	ErrTooManyConnections = errors.New("dbx: too many connections")
 	// ErrServerGone: the connection was lost or unusable (2006, 2013, 1927,

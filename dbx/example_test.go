@@ -30,10 +30,10 @@ func ExampleOpen() {
 	server := mysql.NewConfig()
 	server.User, server.Addr = "app", "127.0.0.1:3306"
 	m, err := dbx.Open(context.Background(), dbx.Config{
-		Defaults: dbx.Pool{Size: 10, Overflow: 20, Timeout: 30 * time.Second},
+		Defaults: dbx.Pool{Size: dbx.Int(10), Overflow: dbx.Int(20), Timeout: 30 * time.Second},
 		DBs: []dbx.DBConfig{
 			{Name: "site", Server: server},
-			{Name: "ess", Server: server, Pool: dbx.Pool{Size: 4}},
+			{Name: "ess", Server: server, Pool: dbx.Pool{Size: dbx.Int(4)}},
 		},
 	})
 	if err != nil {

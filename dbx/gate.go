@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// gate admits at most max holders at a time and serves waiters in arrival
+// gate admits at most max holders at a time (0: no limit) and serves waiters in arrival
 // order. database/sql hands a freed connection to a random waiter
 // (golang/go#31708) and has no wait timeout; every path to a pooled
 // connection passes this gate first, and the gate's limit equals the
@@ -57,7 +57,7 @@ func (g *gate) acquire(ctx context.Context, timeout time.Duration, snap func(inU
 		g.mu.Unlock()
 		return gateClosed
 	}
-	if g.inUse < g.max && g.queue.Len() == 0 {
+	if (g.max == 0 || g.inUse < g.max) && g.queue.Len() == 0 {
 		g.take()
 		g.mu.Unlock()
 		return admitted

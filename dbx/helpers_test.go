@@ -67,7 +67,7 @@ func newSchema(t testing.TB, srv *mysql.Config) string {
 
 // small returns pool settings that keep tests light on the shared server.
 func small() dbx.Pool {
-	return dbx.Pool{Size: 2, Overflow: 1, Timeout: 5 * time.Second}
+	return dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(1), Timeout: 5 * time.Second}
 }
 
 // open opens a Manager and, when the test ends, checks that no connection

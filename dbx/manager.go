@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Manager owns one connection pool per configured database.
 type Manager struct {
 	pools map[string]*pool
 	names []string
+	known []string // Config.Known
 	log   *slog.Logger
 }
 
@@ -29,7 +31,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Manager{pools: make(map[string]*pool, len(cfg.DBs)), log: log}
+	m := &Manager{pools: make(map[string]*pool, len(cfg.DBs)), log: log, known: slices.Clone(cfg.Known)}
 	for _, d := range cfg.DBs {
 		p, err := openPool(ctx, d, cfg, log)
 		if err != nil {
@@ -60,6 +62,7 @@ func (m *Manager) check(cfg Config) error {
 	}
 	type budget struct {
 		sum, maxConns int
+		unlimited     bool
 		addr          string
 		names         []string
 	}
@@ -78,6 +81,9 @@ func (m *Manager) check(cfg Config) error {
 			b = &budget{maxConns: p.server.maxConnections, addr: p.server.addr}
 			servers[p.server.id] = b
 		}
+		if p.set.max() == 0 {
+			b.unlimited = true
+		}
 		b.sum += p.set.max()
 		b.names = append(b.names, name)
 	}
@@ -88,7 +94,11 @@ func (m *Manager) check(cfg Config) error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		b := servers[id]
-		if limit := b.maxConns - reserve; b.sum > limit {
+		if limit := b.maxConns - reserve; b.unlimited {
+			problems = append(problems, fmt.Errorf(
+				"dbx: server %s (%s): pools %v include one with unlimited overflow, over max_connections %d minus reserve %d = %d",
+				id, b.addr, b.names, b.maxConns, reserve, limit))
+		} else if b.sum > limit {
 			problems = append(problems, fmt.Errorf(
 				"dbx: server %s (%s): pools %v may open %d connections, over max_connections %d minus reserve %d = %d",
 				id, b.addr, b.names, b.sum, b.maxConns, reserve, limit))
@@ -178,7 +188,25 @@ func (m *Manager) Close() error {
 func (m *Manager) pool(name string) (*pool, error) {
 	p, ok := m.pools[name]
 	if !ok {
-		return nil, &DBError{DB: name, Op: "lookup", Err: ErrUnknownDB}
+		return nil, m.notOpened(name)
 	}
 	return p, nil
+}
+
+// notOpened is the error for a database m was not opened with: unknown
+// unless Config.Known names it.
+func (m *Manager) notOpened(name string) error {
+	if !slices.Contains(m.known, name) {
+		return &DBError{DB: name, Op: "lookup", Err: fmt.Errorf("%w (this Manager has %s)",
+			ErrUnknownDB, strings.Join(m.names, ", "))}
+	}
+	return &DBError{DB: name, Op: "lookup", Err: fmt.Errorf(
+		"%w: this Manager was opened with %s; add %s to the databases it opens",
+		ErrNotOpened, strings.Join(m.names, ", "), name)}
+}
+
+// Has reports whether m was opened with the database name.
+func (m *Manager) Has(name string) bool {
+	_, ok := m.pools[name]
+	return ok
 }

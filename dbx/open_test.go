@@ -79,7 +79,7 @@ func TestOpenChecksConnectionBudget(t *testing.T) {
 	}
 
 	cfg.StrictChecks = true
-	cfg.Defaults = dbx.Pool{Size: 2, Overflow: 2} // 4 per pool fits
+	cfg.Defaults = dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(2)} // 4 per pool fits
 	open(t, cfg)
 }
 
@@ -141,7 +141,7 @@ func TestNoPasswordInErrorsOrLogs(t *testing.T) {
 	t.Cleanup(func() { _, _ = root.ExecContext(context.Background(), "DROP USER '"+user+"'@'%'") })
 	good := srv.Clone()
 	good.User, good.Passwd = user, secret
-	cfg = oneDB(good, schema, dbx.Pool{Size: 1, Overflow: -1, Timeout: 50 * time.Millisecond})
+	cfg = oneDB(good, schema, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), Timeout: 50 * time.Millisecond})
 	cfg.Logger = logs.logger()
 	m := open(t, cfg)
 	d := raw(t, m, "main")

@@ -39,7 +39,7 @@ func hold(t *testing.T, d *dbx.DB[dbx.DBTX], n int, release <-chan struct{}) *sy
 func TestPoolTimeout(t *testing.T) {
 	t.Parallel()
 	const timeout = time.Second
-	f := setup(t, dbx.Pool{Size: 2, Overflow: 1, Timeout: timeout})
+	f := setup(t, dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(1), Timeout: timeout})
 	release := make(chan struct{})
 	done := hold(t, f.d, 3, release)
 	defer done.Wait()
@@ -92,7 +92,7 @@ func TestPoolTimeout(t *testing.T) {
 
 func TestGateServesWaitersInOrder(t *testing.T) {
 	t.Parallel()
-	f := setup(t, dbx.Pool{Size: 1, Overflow: -1, Timeout: 10 * time.Second})
+	f := setup(t, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), Timeout: 10 * time.Second})
 	release := make(chan struct{})
 	done := hold(t, f.d, 1, release)
 	const n = 5
@@ -129,7 +129,7 @@ func TestGateServesWaitersInOrder(t *testing.T) {
 
 func TestPlainCallsPassTheGate(t *testing.T) {
 	t.Parallel()
-	f := setup(t, dbx.Pool{Size: 1, Overflow: -1, Timeout: 300 * time.Millisecond})
+	f := setup(t, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
 	q := f.d.Queries(ctx)
 	rows, err := q.QueryContext(ctx, "SELECT k FROM kv ORDER BY k")
@@ -178,7 +178,7 @@ func TestPrePingReplacesKilledConnection(t *testing.T) {
 	schema := newSchema(t, srv)
 	var mu sync.Mutex
 	var events []dbx.Event
-	cfg := oneDB(srv, schema, dbx.Pool{Size: 1, Overflow: -1, PingAfterIdle: time.Nanosecond})
+	cfg := oneDB(srv, schema, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), PingAfterIdle: time.Nanosecond})
 	cfg.OnEvent = func(e dbx.Event) {
 		mu.Lock()
 		events = append(events, e)

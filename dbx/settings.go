@@ -30,16 +30,23 @@ type settings struct {
 	serverPrepare     bool
 }
 
-func (s settings) max() int { return s.size + s.overflow }
+// max returns the pool's connection limit, Size+Overflow, or 0 for an
+// unlimited overflow.
+func (s settings) max() int {
+	if s.overflow == Unlimited {
+		return 0
+	}
+	return s.size + s.overflow
+}
 
 // resolve merges own over defaults over the Default* constants.
 func resolve(own, defaults Pool) settings {
-	pickInt := func(a, b, c int) int {
+	pickInt := func(a, b *int, c int) int {
 		switch {
-		case a != 0:
-			return a
-		case b != 0:
-			return b
+		case a != nil:
+			return *a
+		case b != nil:
+			return *b
 		}
 		return c
 	}
@@ -58,7 +65,7 @@ func resolve(own, defaults Pool) settings {
 	}
 	s := settings{
 		size:              pickInt(own.Size, defaults.Size, DefaultSize),
-		overflow:          max(pickInt(own.Overflow, defaults.Overflow, DefaultOverflow), 0),
+		overflow:          pickInt(own.Overflow, defaults.Overflow, DefaultOverflow),
 		timeout:           pickDur(own.Timeout, defaults.Timeout, DefaultTimeout),
 		recycle:           pickDur(own.Recycle, defaults.Recycle, DefaultRecycle),
 		maxIdleTime:       pickDur(own.MaxIdleTime, defaults.MaxIdleTime, DefaultMaxIdleTime),
@@ -106,8 +113,14 @@ func validate(cfg Config) error {
 				}
 			}
 		}
-		if d.Pool.Size < 0 || cfg.Defaults.Size < 0 {
-			errs = append(errs, fmt.Errorf("%s: negative pool size", name))
+		s := resolve(d.Pool, cfg.Defaults)
+		switch {
+		case s.size < 0:
+			errs = append(errs, fmt.Errorf("%s: pool size %d is negative (use 0 for no idle connections)", name, s.size))
+		case s.overflow < Unlimited:
+			errs = append(errs, fmt.Errorf("%s: pool overflow %d is invalid (0: none, -1: unlimited)", name, s.overflow))
+		case s.size == 0 && s.overflow == 0:
+			errs = append(errs, fmt.Errorf("%s: pool size 0 with overflow 0 allows no connection", name))
 		}
 	}
 	if len(errs) > 0 {

@@ -10,8 +10,9 @@ import (
 type Status struct {
 	// DB is the logical database name.
 	DB string
-	// Size and Overflow are the configured limits: Size connections are
-	// kept while idle, Size+Overflow may be open at once.
+	// Size and Overflow are the limits in force (defaults applied): Size
+	// connections are kept while idle, Size+Overflow may be open at once;
+	// Overflow 0 is none and -1 ([Unlimited]) no maximum.
 	Size, Overflow int
 	// InUse counts connections checked out by callers (transactions,
 	// plain calls, open rows).
@@ -30,6 +31,15 @@ type Status struct {
 	Leaks int64
 	// Stats are database/sql's own counters.
 	Stats sql.DBStats
+}
+
+// Max returns the pool's connection limit, Size+Overflow, or 0 when the
+// overflow is unlimited (Overflow -1).
+func (s Status) Max() int {
+	if s.Overflow == Unlimited {
+		return 0
+	}
+	return s.Size + s.Overflow
 }
 
 // String formats s like

@@ -266,7 +266,7 @@ func TestStatementTimeout(t *testing.T) {
 
 func TestStatementTimeoutOverride(t *testing.T) {
 	t.Parallel()
-	p := dbx.Pool{Size: 1, Overflow: -1, StatementTimeout: 30 * time.Second}
+	p := dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), StatementTimeout: 30 * time.Second}
 	f := setup(t, p)
 	ctx := context.Background()
 	var idIn, idAfter int64

@@ -35,7 +35,7 @@ func TestCancellationStorm(t *testing.T) {
 	s := startServer(t)
 	base := baseline()
 	h := openHub(t, s.Addr(), dbx.Pool{
-		Size: 4, Overflow: 4, Timeout: 5 * time.Second, StatementTimeout: time.Second,
+		Size: dbx.Int(4), Overflow: dbx.Int(4), Timeout: 5 * time.Second, StatementTimeout: time.Second,
 	})
 	led, c := newLedger(), newTally()
 	const requests, workers = 10_000, 16

@@ -28,7 +28,7 @@ func TestIdleTimeout(t *testing.T) {
 	var extra []string
 
 	// Phase 1: pre-ping. The server closes the idle connections itself.
-	h := openHub(t, s.Addr(), dbx.Pool{Size: 4, Overflow: 2, Recycle: time.Hour})
+	h := openHub(t, s.Addr(), dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(2), Recycle: time.Hour})
 	if h.events.get(dbx.EventCheck) == 0 {
 		t.Errorf("dbx.Open did not warn that Recycle 1h is not below wait_timeout 2s")
 	}
@@ -51,7 +51,7 @@ func TestIdleTimeout(t *testing.T) {
 	_ = h.m.Close()
 
 	// Phase 2: pre-ping off, Recycle 1 s.
-	h = openHub(t, s.Addr(), dbx.Pool{Size: 4, Overflow: 2, Recycle: time.Second, DisablePrePing: true})
+	h = openHub(t, s.Addr(), dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(2), Recycle: time.Second, DisablePrePing: true})
 	last := burst(h)
 	// Idle past wait_timeout: the fault here is time itself, polled with
 	// the server's view (no application connection left).

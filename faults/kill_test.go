@@ -17,7 +17,7 @@ import (
 // the dead connection is found by pre-ping before anything is sent).
 func TestKillIdleConnections(t *testing.T) {
 	s := startServer(t)
-	h := openHub(t, s.Addr(), dbx.Pool{Size: 4, Overflow: 4, Timeout: 5 * time.Second})
+	h := openHub(t, s.Addr(), dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(4), Timeout: 5 * time.Second})
 	led, writes, reads := newLedger(), newTally(), newTally()
 	var killed int64
 	key := int64(0)

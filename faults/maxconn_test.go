@@ -29,7 +29,7 @@ func TestTooManyConnections(t *testing.T) {
 	if _, err := s.admin.ExecContext(ctx, "CREATE USER 'hog'@'127.0.0.1' IDENTIFIED BY 'hog-pw'"); err != nil {
 		t.Fatal(err)
 	}
-	h := openHub(t, s.Addr(), dbx.Pool{Size: 2, Overflow: 4, Timeout: 5 * time.Second})
+	h := openHub(t, s.Addr(), dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(4), Timeout: 5 * time.Second})
 
 	// The other client takes every slot left.
 	hogCfg := mysql.NewConfig()

@@ -47,7 +47,7 @@ func TestNetworkFaults(t *testing.T) {
 		}
 	}()
 	h := openHub(t, proxy.Listen, dbx.Pool{
-		Size: 2, Overflow: 2, Timeout: 2 * time.Second, ConnectTimeout: time.Second,
+		Size: dbx.Int(2), Overflow: dbx.Int(2), Timeout: 2 * time.Second, ConnectTimeout: time.Second,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
 	})
 	led, c := newLedger(), newTally()

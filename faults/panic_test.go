@@ -30,7 +30,7 @@ func TestPanicInTransaction(t *testing.T) {
 	// A fixed pool (no overflow connections, which are closed when they
 	// come back): every connection opened beyond the first few would be
 	// one a panic lost.
-	h := openHub(t, s.Addr(), dbx.Pool{Size: 4, Overflow: -1, Timeout: 5 * time.Second})
+	h := openHub(t, s.Addr(), dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(0), Timeout: 5 * time.Second})
 	led, c := newLedger(), newTally()
 	var mu sync.Mutex
 	panicked := map[int64]bool{} // keys whose rows must be absent

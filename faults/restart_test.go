@@ -23,7 +23,7 @@ import (
 func TestRestartMidLoad(t *testing.T) {
 	s := startServer(t)
 	h := openHub(t, s.Addr(), dbx.Pool{
-		Size: 4, Overflow: 2, Timeout: 3 * time.Second, ConnectTimeout: time.Second,
+		Size: dbx.Int(4), Overflow: dbx.Int(2), Timeout: 3 * time.Second, ConnectTimeout: time.Second,
 		ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, TxTimeout: 2 * time.Second,
 	})
 	l := newLoad(h, time.Second, 50_000)

@@ -34,7 +34,7 @@ func openHub(t *testing.T) *gen.Hub {
 		t.Fatal(err)
 	}
 	dcfg := cfg.DBX()
-	dcfg.Defaults.Size, dcfg.Defaults.Overflow = 2, 2 // 18 pools on a shared test server
+	dcfg.Defaults.Size, dcfg.Defaults.Overflow = dbx.Int(2), dbx.Int(2) // 18 pools on a shared test server
 	hub, err := gen.Open(context.Background(), dcfg)
 	if err != nil {
 		t.Fatal(err)

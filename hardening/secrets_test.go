@@ -193,7 +193,7 @@ func TestNoSecretInOutputs(t *testing.T) {
 	if err == nil {
 		t.Fatal("dbx.Open of a closed port succeeded")
 	}
-	mgr, err := open(appPw, server.Addr, dbx.Pool{Size: 1, Overflow: -1, Timeout: 300 * time.Millisecond,
+	mgr, err := open(appPw, server.Addr, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), Timeout: 300 * time.Millisecond,
 		LeakThreshold: 100 * time.Millisecond, IdleInTxThreshold: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("dbx.Open as the app user: %v", err)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/solarhub/hubdb/cmd/solarhub-api/api"
 	"github.com/solarhub/hubdb/config"
+	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/dbx/dbxprom"
 	"github.com/solarhub/hubdb/gen"
 	"github.com/solarhub/hubdb/internal/scenario"
@@ -157,11 +158,11 @@ func demo(ctx context.Context, s stdio, cfg *config.Config, o demoOpts) (int, er
 	log := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	metrics := dbxprom.New()
 	dcfg := cfg.DBX()
-	if dcfg.Defaults.Size == 0 {
-		dcfg.Defaults.Size = demoPoolSize
+	if dcfg.Defaults.Size == nil {
+		dcfg.Defaults.Size = dbx.Int(demoPoolSize)
 	}
-	if dcfg.Defaults.Overflow == 0 {
-		dcfg.Defaults.Overflow = demoPoolOverflow
+	if dcfg.Defaults.Overflow == nil {
+		dcfg.Defaults.Overflow = dbx.Int(demoPoolOverflow)
 	}
 	dcfg.Logger = log
 	hub, err := gen.Open(ctx, metrics.Instrument(dcfg))

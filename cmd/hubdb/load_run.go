@@ -115,13 +115,10 @@ func errorKind(err error) string {
 func loadWorkload(ctx context.Context, s stdio, cfg *config.Config, names []string, o loadOpts) (err error) {
 	dcfg := cfg.DBX()
 	dcfg.DBs = slices.DeleteFunc(dcfg.DBs, func(d dbx.DBConfig) bool { return !slices.Contains(names, d.Name) })
-	overflow := o.overflow
-	if overflow == 0 {
-		overflow = -1 // dbx: zero inherits the default, negative is none
-	}
-	dcfg.Defaults.Size, dcfg.Defaults.Overflow, dcfg.Defaults.Timeout = o.size, overflow, o.timeout
+	size, overflow := dbx.Int(o.size), dbx.Int(o.overflow) // as SQLAlchemy: overflow 0 is none, -1 unlimited
+	dcfg.Defaults.Size, dcfg.Defaults.Overflow, dcfg.Defaults.Timeout = size, overflow, o.timeout
 	for i := range dcfg.DBs { // the flags win over the file's per-database settings
-		dcfg.DBs[i].Pool.Size, dcfg.DBs[i].Pool.Overflow, dcfg.DBs[i].Pool.Timeout = o.size, overflow, o.timeout
+		dcfg.DBs[i].Pool.Size, dcfg.DBs[i].Pool.Overflow, dcfg.DBs[i].Pool.Timeout = size, overflow, o.timeout
 	}
 	var (
 		idle atomic.Int64

@@ -36,6 +36,6 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descInUse, prometheus.GaugeValue, float64(s.InUse), s.DB)
 		ch <- prometheus.MustNewConstMetric(descIdle, prometheus.GaugeValue, float64(s.Idle), s.DB)
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.Waiting), s.DB)
-		ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.Size+s.Overflow), s.DB)
+		ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.Max()), s.DB)
 	}
 }

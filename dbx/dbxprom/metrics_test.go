@@ -105,7 +105,7 @@ func openManager(t *testing.T, names ...string) *dbx.Manager {
 	t.Helper()
 	prefix := testdb.Prefix()
 	admin := testdb.Open(t, "")
-	cfg := dbx.Config{Defaults: dbx.Pool{Size: 1, Overflow: 2}}
+	cfg := dbx.Config{Defaults: dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(2)}}
 	for _, name := range names {
 		testdb.DropOnCleanup(t, prefix+name)
 		if _, err := admin.Exec("CREATE DATABASE `" + prefix + name + "`"); err != nil {

@@ -27,13 +27,10 @@ type dbxPool struct {
 
 func openDBX(ctx context.Context, cfg Config) (*dbxPool, error) {
 	p := &dbxPool{}
-	overflow := cfg.Overflow
-	if overflow == 0 {
-		overflow = -1 // dbx: zero inherits the default, negative is none
-	}
+	overflow := max(cfg.Overflow, 0) // scenario: negative is none
 	m, err := dbx.Open(ctx, dbx.Config{
 		DBs: []dbx.DBConfig{{Name: dbName, Schema: cfg.Schema, Server: cfg.Server, Pool: dbx.Pool{
-			Size: cfg.Size, Overflow: overflow, Timeout: cfg.Timeout,
+			Size: dbx.Int(cfg.Size), Overflow: dbx.Int(overflow), Timeout: cfg.Timeout,
 			IdleInTxThreshold: cfg.IdleInTxThreshold,
 		}}},
 		Logger:  slog.New(slog.DiscardHandler), // the report counts the warnings

@@ -24,7 +24,7 @@ func newFixture(t testing.TB) fixture {
 	t.Helper()
 	prefix := testdb.Prefix()
 	dbs := testdb.Migrated(t, prefix, seeded...)
-	cfg := dbx.Config{Defaults: dbx.Pool{Size: 4, Overflow: 4, Timeout: 30 * time.Second}}
+	cfg := dbx.Config{Defaults: dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(4), Timeout: 30 * time.Second}}
 	for _, name := range seeded {
 		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: name, Schema: prefix + name, Server: testdb.Server(t)})
 	}

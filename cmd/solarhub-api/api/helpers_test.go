@@ -76,7 +76,7 @@ func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options) apiServ
 }
 
 // smallPools keep 18 pools well inside the server's max_connections.
-var smallPools = dbx.Pool{Size: 2, Overflow: 4, Timeout: 10 * time.Second}
+var smallPools = dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(4), Timeout: 10 * time.Second}
 
 // call sends a request and returns the status, the headers and the body.
 func (s apiServer) call(t *testing.T, method, path, contentType, body string) (int, http.Header, []byte) {

@@ -40,7 +40,7 @@ func holdSite(t *testing.T, s apiServer) (release func()) {
 
 // onePool is a single connection per database.
 func onePool(timeout time.Duration) dbx.Pool {
-	return dbx.Pool{Size: 1, Overflow: -1, Timeout: timeout, IdleInTxThreshold: -1}
+	return dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), Timeout: timeout, IdleInTxThreshold: -1}
 }
 
 func TestPoolTimeoutIs503(t *testing.T) {
