@@ -2,6 +2,8 @@ package dbx
 
 import (
 	"context"
+	"fmt"
+	"strings"
 )
 
 // DB is the typed handle of one database: Q is the sqlc Queries type of
@@ -64,18 +66,28 @@ func (d *DB[Q]) Status() Status {
 // carries for this database, if any, otherwise bound to the pool, where
 // each call checks a connection out through the gate and back in (for a
 // query: when its rows are closed). Even the pool-bound value joins a
-// transaction when a call's own ctx carries one.
+// transaction when a call's own ctx carries one. Use [Detach] for a ctx
+// that must not join.
 func (d *DB[Q]) Queries(ctx context.Context) Q {
 	if d.p == nil {
 		return d.poolQ
 	}
-	if st := txFrom(ctx, d.p.name); st != nil {
+	if st := txFrom(ctx, d.p); st != nil {
 		return d.txQueries(st)
 	}
 	return d.poolQ
 }
 
+// InTx reports whether ctx carries a running transaction of this
+// database (of this handle's Manager: another Manager's database of the
+// same name does not count).
+func (d *DB[Q]) InTx(ctx context.Context) bool {
+	return d.p != nil && txFrom(ctx, d.p) != nil
+}
+
 func (d *DB[Q]) txQueries(st *txState) Q {
+	st.qmu.Lock()
+	defer st.qmu.Unlock()
 	if q, ok := st.q.(Q); ok {
 		return q
 	}
@@ -87,38 +99,84 @@ func (d *DB[Q]) txQueries(st *txState) Q {
 // Read runs fn in a read-only transaction (START TRANSACTION READ ONLY):
 // a write inside fails with an error matching [ErrReadOnly]. fn gets a ctx
 // that carries the transaction, so code called with it joins the
-// transaction. Nested in a Read or Write of the same database, Read joins
-// the outer transaction. See [DB.Write] for commit, rollback and options.
+// transaction; once Read returns, that ctx carries it no more. Nested in
+// a Read or Write of the same database, Read joins the outer transaction
+// (no savepoint: it reads). See [DB.Write] for commit, rollback, errors
+// and options; [ReadValue] returns a value from fn.
 func (d *DB[Q]) Read(ctx context.Context, fn func(ctx context.Context, q Q) error, opts ...TxOption) error {
 	return d.run(ctx, true, fn, opts)
 }
 
 // Write runs fn in a read-write transaction. It commits when fn returns
 // nil and rolls back when fn returns an error, panics (the panic goes on)
-// or ctx ends; the connection always returns to its pool. Nested in a
-// Write of the same database it joins the outer transaction; nested in a
-// Read it fails with [ErrWriteInRead]. Options: [TxTimeout] (default
-// Pool.TxTimeout), [Isolation], [StatementTimeout], [Retry].
+// or ctx ends; the connection always returns to its pool.
+//
+// fn's own error comes back wrapped in a [*DBError] naming the database:
+// errors.Is and errors.As find it, == does not. Errors of every statement
+// match the Err* conditions; a transaction that ran out of its own
+// TxTimeout fails with [ErrTxTimeout], the caller's own deadline with
+// context.DeadlineExceeded.
+//
+// Nested in a Write of the same database (fn's ctx passed on), Write runs
+// in a SAVEPOINT: when the inner fn fails, its work is rolled back to the
+// savepoint and the error returned to the outer fn, which decides
+// (return it to roll everything back, or carry on); options cannot apply
+// to a nested call and are an error matching [ErrNestedOption]. Nested in
+// a Read it fails with [ErrWriteInRead].
+//
+// Options: [TxTimeout] (default Pool.TxTimeout), [Isolation],
+// [StatementTimeout], [Retry]. [WriteValue] returns a value from fn.
 func (d *DB[Q]) Write(ctx context.Context, fn func(ctx context.Context, q Q) error, opts ...TxOption) error {
 	return d.run(ctx, false, fn, opts)
+}
+
+// ReadValue runs fn in a Read transaction of db and returns its value: a
+// value out of a transaction without a captured variable.
+//
+//	soc, err := dbx.ReadValue(ctx, hub.ESS, func(ctx context.Context, q *ess.Queries) (float64, error) {
+//		r, err := q.GetLatestBatteryReading(ctx, arg)
+//		return r.SocPct, err
+//	})
+//
+// When the transaction fails, the value is T's zero value.
+func ReadValue[T, Q any](ctx context.Context, db *DB[Q], fn func(ctx context.Context, q Q) (T, error), opts ...TxOption) (T, error) {
+	return runValue(ctx, db, true, fn, opts)
+}
+
+// WriteValue is [ReadValue] for a Write transaction: the value of the
+// attempt that committed (with Retry, an earlier attempt's value is
+// dropped).
+func WriteValue[T, Q any](ctx context.Context, db *DB[Q], fn func(ctx context.Context, q Q) (T, error), opts ...TxOption) (T, error) {
+	return runValue(ctx, db, false, fn, opts)
+}
+
+func runValue[T, Q any](ctx context.Context, db *DB[Q], readOnly bool, fn func(context.Context, Q) (T, error), opts []TxOption) (T, error) {
+	var v T
+	err := db.run(ctx, readOnly, func(ctx context.Context, q Q) error {
+		var err error
+		v, err = fn(ctx, q)
+		return err
+	}, opts)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
 }
 
 func (d *DB[Q]) run(ctx context.Context, readOnly bool, fn func(context.Context, Q) error, opts []TxOption) error {
 	if d.p == nil {
 		return d.missing
 	}
-	if st := txFrom(ctx, d.p.name); st != nil {
-		if st.readOnly && !readOnly {
-			return &DBError{DB: d.p.name, Op: "write", Err: ErrWriteInRead}
-		}
-		return fn(ctx, d.txQueries(st))
+	if st := txFrom(ctx, d.p); st != nil {
+		return d.nested(ctx, st, readOnly, fn, opts)
 	}
 	site := captureSite()
 	o := d.p.txOptions(opts)
 	body := func(ctx context.Context, st *txState) error { return fn(ctx, d.txQueries(st)) }
 	for attempt := 1; ; attempt++ {
-		err := d.p.runTx(ctx, readOnly, o, site, body)
-		if err == nil || attempt >= o.attempts || !retryable(err) || ctx.Err() != nil {
+		err, retry := d.p.runTx(ctx, readOnly, o, site, body)
+		if err == nil || attempt >= o.attempts || !retry || ctx.Err() != nil {
 			return err
 		}
 		d.p.emit(Event{Kind: EventRetry, Site: site.String(), Attempt: attempt, Err: err})
@@ -126,4 +184,26 @@ func (d *DB[Q]) run(ctx context.Context, readOnly bool, fn func(context.Context,
 			return err
 		}
 	}
+}
+
+// nested runs a Read or Write called with a ctx that carries a
+// transaction of the same pool.
+func (d *DB[Q]) nested(ctx context.Context, st *txState, readOnly bool, fn func(context.Context, Q) error, opts []TxOption) error {
+	op := "write"
+	if readOnly {
+		op = "read"
+	}
+	if len(opts) > 0 {
+		o := d.p.txOptions(opts)
+		return &DBError{DB: d.p.name, Op: op, Err: fmt.Errorf(
+			"%w: %s cannot apply to a %s nested in a running transaction (pass them to the outermost call, or use dbx.Detach for a transaction of its own)",
+			ErrNestedOption, strings.Join(o.names, ", "), op)}
+	}
+	if st.readOnly && !readOnly {
+		return &DBError{DB: d.p.name, Op: op, Err: ErrWriteInRead}
+	}
+	if readOnly || st.readOnly {
+		return fn(ctx, d.txQueries(st))
+	}
+	return st.savepoint(ctx, func(ctx context.Context) error { return fn(ctx, d.txQueries(st)) })
 }

@@ -36,7 +36,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	slot := &netSlot{}
 	dc, err := c.inner.Connect(context.WithValue(ctx, netSlotKey{}, slot))
 	if err != nil {
-		return nil, err
+		return nil, c.p.connectError(ctx, err)
 	}
 	mc, ok := dc.(mysqlConn)
 	if !ok {
@@ -68,19 +68,75 @@ type conn struct {
 	// plain is the gate slot of the plain query running on the
 	// connection, handed back at checkin (plain.go).
 	plain atomic.Pointer[plainLease]
+	// tx is the dbx transaction running on the connection (set by runTx
+	// after BEGIN, cleared before COMMIT or ROLLBACK): its idle watch
+	// sees every statement start and, for a query, its rows close.
+	tx atomic.Pointer[txState]
 }
 
-// QueryContext claims the gate slot of a plain query, then runs it.
+// QueryContext claims the gate slot of a plain query, then runs it; its
+// rows report errors as *DBError and end the transaction's statement when
+// they are closed.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.claimPlain(ctx)
-	return c.mysqlConn.QueryContext(ctx, query, args)
+	st := c.stmtStart()
+	r, err := c.mysqlConn.QueryContext(ctx, query, args)
+	if err != nil {
+		st.stmtEnd()
+		return nil, c.err(ctx, "query", err)
+	}
+	return c.wrapRows(ctx, r, st), nil
+}
+
+// ExecContext runs a statement, reporting its error as a *DBError.
+func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	st := c.stmtStart()
+	defer st.stmtEnd()
+	res, err := c.mysqlConn.ExecContext(ctx, query, args)
+	return res, c.err(ctx, "exec", err)
 }
 
 // PrepareContext claims the gate slot of a plain query that database/sql
 // prepares first (server-side prepared statements), then prepares it.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c.claimPlain(ctx)
-	return c.mysqlConn.PrepareContext(ctx, query)
+	s, err := c.mysqlConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, c.err(ctx, "prepare", err)
+	}
+	return c.wrapStmt(ctx, s), nil
+}
+
+// BeginTx starts a transaction whose COMMIT and ROLLBACK errors are
+// *DBError values.
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	t, err := c.mysqlConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, c.err(ctx, "begin", err)
+	}
+	return &driverTx{inner: t, c: c}, nil
+}
+
+// Ping reports its error as a *DBError.
+func (c *conn) Ping(ctx context.Context) error {
+	return c.err(ctx, "ping", c.mysqlConn.Ping(ctx))
+}
+
+// stmtStart tells the transaction running on c, if any, that a statement
+// starts; the returned value's stmtEnd says it ended.
+func (c *conn) stmtStart() *txState {
+	st := c.tx.Load()
+	if st != nil {
+		st.watch.start()
+	}
+	return st
+}
+
+// stmtEnd ends a statement started with stmtStart (st may be nil).
+func (st *txState) stmtEnd() {
+	if st != nil {
+		st.watch.end()
+	}
 }
 
 // abort closes the socket under the driver, so that a COMMIT or ROLLBACK
@@ -118,6 +174,11 @@ func recordingDial(dial dialFunc) dialFunc {
 	}
 }
 
+// ResetSession, IsValid and Close run under database/sql's lock of the
+// connection: their events go out through the pool's event queue
+// (emitLater), so a slow Config.OnEvent or log handler never stalls a
+// checkout or checkin.
+
 // ResetSession is the pre-ping: the driver's socket liveness check
 // (checkConnLiveness), then a real ping when the connection sat idle
 // longer than Pool.PingAfterIdle. A failure returns driver.ErrBadConn, so
@@ -128,7 +189,7 @@ func (c *conn) ResetSession(ctx context.Context) error {
 		return driver.ErrBadConn
 	}
 	if err := c.mysqlConn.ResetSession(ctx); err != nil {
-		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: fmt.Errorf("liveness check: %w", err)})
+		c.p.emitLater(Event{Kind: EventInvalidate, ConnID: c.id, Err: fmt.Errorf("liveness check: %w", err)})
 		return driver.ErrBadConn
 	}
 	s := c.p.set
@@ -140,7 +201,7 @@ func (c *conn) ResetSession(ctx context.Context) error {
 		return nil
 	}
 	if err := c.mysqlConn.Ping(ctx); err != nil {
-		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Held: idle, Err: fmt.Errorf("pre-ping after %v idle: %w", idle.Round(time.Millisecond), err)})
+		c.p.emitLater(Event{Kind: EventInvalidate, ConnID: c.id, Held: idle, Err: fmt.Errorf("pre-ping after %v idle: %w", idle.Round(time.Millisecond), err)})
 		return driver.ErrBadConn
 	}
 	return nil
@@ -157,11 +218,11 @@ func (c *conn) IsValid() bool {
 func (c *conn) isValid() bool {
 	c.returned.Store(time.Now().UnixNano())
 	if c.aborted.Load() {
-		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("socket closed: COMMIT or ROLLBACK outlived the transaction's context")})
+		c.p.emitLater(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("socket closed: COMMIT or ROLLBACK outlived the transaction's context")})
 		return false
 	}
 	if !c.mysqlConn.IsValid() {
-		c.p.emit(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("connection broken while in use")})
+		c.p.emitLater(Event{Kind: EventInvalidate, ConnID: c.id, Err: errors.New("connection broken while in use")})
 		return false
 	}
 	return true
@@ -171,7 +232,7 @@ func (c *conn) isValid() bool {
 func (c *conn) Close() error {
 	c.checkInPlain(true)
 	if c.closed.CompareAndSwap(false, true) {
-		c.p.emit(Event{Kind: EventClose, ConnID: c.id})
+		c.p.emitLater(Event{Kind: EventClose, ConnID: c.id})
 	}
 	return c.mysqlConn.Close()
 }

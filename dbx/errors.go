@@ -26,6 +26,17 @@ var (
 	// ErrNotOpened: the database exists but the Manager was not opened
 	// with it (a subset was opened); the message names those it has.
 	ErrNotOpened = errors.New("dbx: database not opened")
+	// ErrConnect: no connection could be made (the dial failed or ran out
+	// of Pool.ConnectTimeout, the login was refused, the server answered
+	// 1040). A dial failure also matches ErrServerGone; a refused login
+	// matches only this; 1040 also matches ErrTooManyConnections.
+	ErrConnect = errors.New("dbx: cannot connect")
+	// ErrTxTimeout: the transaction ran longer than its own limit
+	// (Pool.TxTimeout or the TxTimeout option) and was rolled back. It
+	// also matches context.DeadlineExceeded; the caller's own deadline
+	// matches only context.DeadlineExceeded. The error is a
+	// [*TxTimeoutError] naming the limit and how long the transaction ran.
+	ErrTxTimeout = errors.New("dbx: transaction timeout")
 	// ErrTooManyConnections: the server refused a connection (1040).
 	ErrTooManyConnections = errors.New("dbx: too many connections")
 	// ErrServerGone: the connection was lost or unusable (2006, 2013, 1927,
@@ -51,6 +62,9 @@ var (
 	// ErrWriteInRead: Write was called with a context that carries a Read
 	// transaction of the same database. dbx does not upgrade silently.
 	ErrWriteInRead = errors.New("dbx: Write nested in a Read transaction")
+	// ErrNestedOption: options were passed to a Read or Write nested in a
+	// running transaction, where they cannot apply.
+	ErrNestedOption = errors.New("dbx: option on a nested transaction")
 	// ErrClosed: the Manager was closed.
 	ErrClosed = errors.New("dbx: manager closed")
 	// ErrServerCheck: an open-time check failed under Config.StrictChecks
@@ -70,6 +84,11 @@ type DBError struct {
 	Op string
 	// Err is the cause.
 	Err error
+
+	// src is the driver connection the error happened on (nil when it
+	// did not come from one): Retry only runs a transaction again for a
+	// failure on its own connection.
+	src *conn
 }
 
 // Error returns "dbx: <db>: <op>: <cause>". It never contains a password:
@@ -117,6 +136,11 @@ func kindOf(err error) error {
 		}
 		return nil
 	}
+	// A cancel or deadline in the chain was added by dbx from the caller's
+	// (or the transaction's) context when it had ended: the broken
+	// connection that goes with it is not a lost server. (A dial that ran
+	// out of ConnectTimeout is a connectError, which hides net's
+	// DeadlineExceeded-matching timeout.)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}

@@ -3,6 +3,7 @@ package dbx
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -122,7 +123,14 @@ func (p *pool) emit(ev Event) {
 	if !p.log.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 6)
+	var suppressed int64
+	if ev.Kind == EventPoolTimeout {
+		var ok bool
+		if ok, suppressed = p.timeoutLog.allow(ev.Time); !ok {
+			return
+		}
+	}
+	attrs := make([]slog.Attr, 0, 7)
 	attrs = append(attrs, slog.String("db", p.name))
 	if ev.ConnID != 0 {
 		attrs = append(attrs, slog.Uint64("conn", ev.ConnID))
@@ -146,6 +154,9 @@ func (p *pool) emit(ev Event) {
 	if ev.Err != nil {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
 	}
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int64("suppressed", suppressed))
+	}
 	if ev.Kind == EventCheckout || ev.Kind == EventCheckin || ev.Kind == EventLeak {
 		attrs = append(attrs, slog.String("status", p.status().String()))
 	}
@@ -156,4 +167,33 @@ func (p *pool) emit(ev Event) {
 // site resolved (a hook is set or debug logging is on).
 func (p *pool) wantsSite() bool {
 	return p.hook != nil || p.log.Enabled(context.Background(), slog.LevelDebug)
+}
+
+// PoolTimeoutLogInterval is the least time between two pool-timeout
+// warnings a pool writes to Config.Logger: under shed load every caller
+// that gives up is an EventPoolTimeout (Config.OnEvent and dbxprom see
+// each one), but the log gets one line per interval, whose "suppressed"
+// attribute counts the timeouts not logged since the previous line.
+const PoolTimeoutLogInterval = time.Second
+
+// logLimiter lets one log line through per PoolTimeoutLogInterval and
+// counts the others.
+type logLimiter struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int64
+}
+
+// allow reports whether a line at now may be written and, if so, how many
+// were suppressed before it.
+func (l *logLimiter) allow(now time.Time) (bool, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < PoolTimeoutLogInterval {
+		l.suppressed++
+		return false, 0
+	}
+	n := l.suppressed
+	l.last, l.suppressed = now, 0
+	return true, n
 }

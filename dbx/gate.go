@@ -25,6 +25,8 @@ type gate struct {
 	// onQueue, when set (tests), is called with the queue length after a
 	// caller joined the queue.
 	onQueue func(waiting int)
+	// onIdle, set by afterIdle, runs once when the last holder releases.
+	onIdle func()
 }
 
 type waiter struct {
@@ -108,7 +110,14 @@ func (g *gate) acquire(ctx context.Context, timeout time.Duration, snap func(inU
 func (g *gate) release() {
 	g.mu.Lock()
 	g.handOff()
+	var f func()
+	if g.inUse == 0 && g.onIdle != nil {
+		f, g.onIdle = g.onIdle, nil
+	}
 	g.mu.Unlock()
+	if f != nil {
+		go f() // the caller may hold database/sql's lock of its connection
+	}
 }
 
 // handOff gives the caller's slot to the oldest waiter, or frees it.
@@ -144,6 +153,27 @@ func (g *gate) close() {
 		w := g.queue.Remove(e).(*waiter)
 		close(w.ready) // not granted: the waiter sees closed
 	}
+}
+
+// isClosed reports whether close was called.
+func (g *gate) isClosed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closed
+}
+
+// afterIdle runs f once no slot is held: now, or when the last holder
+// releases (then in a goroutine of its own: the releasing caller may hold
+// database/sql's connection lock).
+func (g *gate) afterIdle(f func()) {
+	g.mu.Lock()
+	if g.inUse > 0 {
+		g.onIdle = f
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
+	f()
 }
 
 // counts returns the holders and waiters.

@@ -175,14 +175,32 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every pool: waiters get ErrClosed, idle connections close
-// now, connections in use close when they are returned.
+// Close closes every pool: waiters and new calls get ErrClosed, idle
+// connections close now, calls already running finish and their
+// connections close when they are returned. The events of the closed
+// connections are delivered before Close returns.
 func (m *Manager) Close() error {
 	var errs []error
 	for _, name := range m.names {
 		errs = append(errs, m.pools[name].close())
 	}
+	_ = m.FlushEvents(context.Background())
 	return errors.Join(errs...)
+}
+
+// FlushEvents waits until every event raised so far has been given to
+// Config.OnEvent and the logger, or ctx ends. Connection close and
+// invalidation events are delivered from a dbx goroutine shortly after
+// they happen (they happen under database/sql's connection lock, which a
+// slow hook must not hold); call FlushEvents before reading counts that
+// must include them.
+func (m *Manager) FlushEvents(ctx context.Context) error {
+	for _, name := range m.names {
+		if err := m.pools[name].events.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *Manager) pool(name string) (*pool, error) {

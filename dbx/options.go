@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// TxOption changes one Read or Write call. Options of a call that joins
-// an outer transaction are ignored: the outer call's options apply.
+// TxOption changes one Read or Write call. A call nested in a running
+// transaction of the same database cannot take options: it fails with
+// [ErrNestedOption].
 type TxOption func(*txOptions)
 
 type txOptions struct {
@@ -17,13 +18,14 @@ type txOptions struct {
 	backoffMax       time.Duration
 	statementTimeout time.Duration // 0: the pool's
 	statementSet     bool
+	names            []string // the options given, for ErrNestedOption
 }
 
 // TxTimeout sets the transaction's deadline, counted from the moment it
 // has a connection (the wait for one is bounded by Pool.Timeout instead).
 // It replaces Pool.TxTimeout; d <= 0 means no deadline beyond ctx's.
 func TxTimeout(d time.Duration) TxOption {
-	return func(o *txOptions) { o.timeout = max(d, 0) }
+	return func(o *txOptions) { o.timeout = max(d, 0); o.names = append(o.names, "TxTimeout") }
 }
 
 // Isolation sets the isolation level: go-sql-driver/mysql sends SET
@@ -32,7 +34,7 @@ func TxTimeout(d time.Duration) TxOption {
 // LevelReadCommitted, LevelRepeatableRead (the server's default) and
 // LevelSerializable.
 func Isolation(level sql.IsolationLevel) TxOption {
-	return func(o *txOptions) { o.isolation = level }
+	return func(o *txOptions) { o.isolation = level; o.names = append(o.names, "Isolation") }
 }
 
 // Retry runs the whole function again, up to attempts times in all, when
@@ -45,14 +47,14 @@ func Isolation(level sql.IsolationLevel) TxOption {
 // the transaction. Waits between attempts grow exponentially with jitter
 // (see RetryBackoff).
 func Retry(attempts int) TxOption {
-	return func(o *txOptions) { o.attempts = max(attempts, 1) }
+	return func(o *txOptions) { o.attempts = max(attempts, 1); o.names = append(o.names, "Retry") }
 }
 
 // RetryBackoff sets the wait before the second attempt (base, default
 // 10 ms) and the largest wait (max, default 1 s); each wait is a random
 // duration up to base·2ⁿ⁻¹, capped at max.
 func RetryBackoff(base, max time.Duration) TxOption {
-	return func(o *txOptions) { o.backoffBase, o.backoffMax = base, max }
+	return func(o *txOptions) { o.backoffBase, o.backoffMax = base, max; o.names = append(o.names, "RetryBackoff") }
 }
 
 // StatementTimeout overrides the pool's statement timeout for one
@@ -62,7 +64,10 @@ func RetryBackoff(base, max time.Duration) TxOption {
 // statement before BEGIN, and the pool's value is restored when the
 // connection is returned (see BenchmarkStatementTimeoutOverride).
 func StatementTimeout(d time.Duration) TxOption {
-	return func(o *txOptions) { o.statementTimeout, o.statementSet = max(d, 0), true }
+	return func(o *txOptions) {
+		o.statementTimeout, o.statementSet = max(d, 0), true
+		o.names = append(o.names, "StatementTimeout")
+	}
 }
 
 func (p *pool) txOptions(opts []TxOption) txOptions {

@@ -25,6 +25,9 @@ type pool struct {
 	server  serverInfo
 	dbtx    *poolDBTX
 	leaks   atomic.Int64
+	events  eventQueue
+	// timeoutLog rate-limits pool-timeout warnings in the log.
+	timeoutLog logLimiter
 }
 
 // serverInfo is what Open learns about the server behind a pool.
@@ -101,7 +104,20 @@ func (p *pool) status() Status {
 	}
 }
 
+// close makes new calls fail with ErrClosed and closes the idle
+// connections now; calls already admitted finish normally, and the pool
+// itself (database/sql's *sql.DB) is closed when the last of them returns
+// its connection. A call racing Close thus either runs or gets ErrClosed,
+// never database/sql's "database is closed".
 func (p *pool) close() error {
 	p.gate.close()
-	return wrap(p.name, "close", p.db.Close())
+	p.db.SetMaxIdleConns(-1) // closes the idle connections now, and each returned one
+	done := make(chan error, 1)
+	p.gate.afterIdle(func() { done <- p.db.Close() })
+	select {
+	case err := <-done:
+		return wrap(p.name, "close", err)
+	default:
+		return nil // closed by the last checkin
+	}
 }

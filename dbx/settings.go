@@ -202,12 +202,17 @@ func driverConfig(d DBConfig, s settings, log *slog.Logger, f flavour, withStmtT
 }
 
 // driverLogger sends go-sql-driver/mysql's own messages (e.g. "closing bad
-// idle connection") to the Manager's logger, naming the database.
+// idle connection") to the Manager's logger at debug level, naming the
+// database.
 type driverLogger struct {
 	log *slog.Logger
 	db  string
 }
 
+// Print logs at debug level: the driver reports every connection it
+// closes after a cancel or a timeout ("closing connection: ... use of
+// closed network connection"), which under shed load is thousands of
+// lines; what matters reaches the caller as an error and an Event.
 func (l driverLogger) Print(v ...any) {
-	l.log.Warn("dbx: driver: "+strings.TrimSpace(fmt.Sprint(v...)), "db", l.db)
+	l.log.Debug("dbx: driver: "+strings.TrimSpace(fmt.Sprint(v...)), "db", l.db)
 }
