@@ -10,6 +10,7 @@ import (
 	"github.com/solarhub/hubdb/config"
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/gen"
+	"github.com/solarhub/hubdb/gen/analysis"
 	"github.com/solarhub/hubdb/gen/ess"
 	"github.com/solarhub/hubdb/gen/schedule"
 )
@@ -39,6 +40,30 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	log.Printf("battery 7 at %.0f %%", soc)
+}
+
+// Open only the databases a service uses: three pools are opened, pinged
+// and counted against max_connections instead of 18. The other handles
+// exist but are not opened: their calls fail with dbx.ErrNotOpened.
+func ExampleOpen_subset() {
+	ctx := context.Background()
+	cfg, err := config.Load("", os.Environ())
+	if err != nil {
+		log.Fatal(err)
+	}
+	hub, err := gen.Open(ctx, cfg.DBX(), gen.NameSite, gen.NameDevice, gen.NameESS)
+	if err != nil {
+		log.Fatal(err) // a name outside gen.Names fails with dbx.ErrUnknownDB
+	}
+	defer hub.Close()
+	log.Print(hub.Manager.Names()) // [device ess site]
+
+	err = hub.Analysis.Read(ctx, func(ctx context.Context, q *analysis.Queries) error { return nil })
+	if errors.Is(err, dbx.ErrNotOpened) {
+		// dbx: analysis: lookup: database not opened: this Manager was opened with
+		// device, ess, site; add analysis to the databases it opens
+		log.Print(err)
+	}
 }
 
 // Keep slow calls out of transactions: read, call out with no connection

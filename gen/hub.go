@@ -4,6 +4,10 @@ package gen
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/solarhub/hubdb/dbx"
 	account "github.com/solarhub/hubdb/gen/account"
@@ -51,7 +55,8 @@ const (
 // Names lists every database of the registry, sorted.
 var Names = []string{NameAccount, NameAlarm, NameAnalysis, NameAudit, NameBilling, NameDevice, NameDispatch, NameESS, NameEV, NameForecast, NameMaintenance, NameMeter, NameNotification, NamePV, NameSchedule, NameSite, NameTariff, NameWeather}
 
-// Hub holds the pool manager and one typed handle per database.
+// Hub holds the pool manager and one typed handle per database. A
+// database that Open did not open has a handle whose Opened is false.
 type Hub struct {
 	// Manager owns the pools.
 	Manager *dbx.Manager
@@ -93,88 +98,94 @@ type Hub struct {
 	Weather *dbx.DB[*weather.Queries]
 }
 
-// Open opens and checks the pools of every database in cfg and binds the
-// handles. It fails fast, naming the database, when cfg lacks one or a
-// pool cannot be opened.
-func Open(ctx context.Context, cfg dbx.Config) (*Hub, error) {
+// Open opens the pools of the databases named (Name constants; with none,
+// of every database in cfg.DBs), pings each, runs the server checks of
+// dbx.Open and binds the handles: Open(ctx, cfg, NameSite, NameDevice)
+// opens and budgets two pools. cfg is not modified.
+//
+// Every database of the registry that is not opened gets a dbx.NotOpened
+// handle (Opened reports false): its Read, Write and queries fail with an
+// error matching dbx.ErrNotOpened that lists the databases opened. A name
+// not in Names is an error matching dbx.ErrUnknownDB, a name in Names that
+// cfg.DBs does not configure one matching dbx.ErrConfig; both name the
+// database, as does the error of a pool that cannot be opened. Open adds
+// Names to cfg.Known (see dbx.Config).
+func Open(ctx context.Context, cfg dbx.Config, names ...string) (*Hub, error) {
+	if len(names) > 0 {
+		dbs, err := subset(cfg.DBs, names)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DBs = dbs
+	}
+	cfg.Known = append(slices.Clone(cfg.Known), Names...)
 	m, err := dbx.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	h := &Hub{Manager: m}
-	if h.Account, err = dbx.Bind(m, NameAccount, func(db dbx.DBTX) *account.Queries { return account.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Alarm, err = dbx.Bind(m, NameAlarm, func(db dbx.DBTX) *alarm.Queries { return alarm.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Analysis, err = dbx.Bind(m, NameAnalysis, func(db dbx.DBTX) *analysis.Queries { return analysis.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Audit, err = dbx.Bind(m, NameAudit, func(db dbx.DBTX) *audit.Queries { return audit.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Billing, err = dbx.Bind(m, NameBilling, func(db dbx.DBTX) *billing.Queries { return billing.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Device, err = dbx.Bind(m, NameDevice, func(db dbx.DBTX) *device.Queries { return device.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Dispatch, err = dbx.Bind(m, NameDispatch, func(db dbx.DBTX) *dispatch.Queries { return dispatch.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.ESS, err = dbx.Bind(m, NameESS, func(db dbx.DBTX) *ess.Queries { return ess.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.EV, err = dbx.Bind(m, NameEV, func(db dbx.DBTX) *ev.Queries { return ev.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Forecast, err = dbx.Bind(m, NameForecast, func(db dbx.DBTX) *forecast.Queries { return forecast.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Maintenance, err = dbx.Bind(m, NameMaintenance, func(db dbx.DBTX) *maintenance.Queries { return maintenance.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Meter, err = dbx.Bind(m, NameMeter, func(db dbx.DBTX) *meter.Queries { return meter.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Notification, err = dbx.Bind(m, NameNotification, func(db dbx.DBTX) *notification.Queries { return notification.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.PV, err = dbx.Bind(m, NamePV, func(db dbx.DBTX) *pv.Queries { return pv.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Schedule, err = dbx.Bind(m, NameSchedule, func(db dbx.DBTX) *schedule.Queries { return schedule.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Site, err = dbx.Bind(m, NameSite, func(db dbx.DBTX) *site.Queries { return site.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Tariff, err = dbx.Bind(m, NameTariff, func(db dbx.DBTX) *tariff.Queries { return tariff.New(db) }); err != nil {
-		_ = m.Close()
-		return nil, err
-	}
-	if h.Weather, err = dbx.Bind(m, NameWeather, func(db dbx.DBTX) *weather.Queries { return weather.New(db) }); err != nil {
+	err = errors.Join(
+		bind(m, &h.Account, NameAccount, func(db dbx.DBTX) *account.Queries { return account.New(db) }),
+		bind(m, &h.Alarm, NameAlarm, func(db dbx.DBTX) *alarm.Queries { return alarm.New(db) }),
+		bind(m, &h.Analysis, NameAnalysis, func(db dbx.DBTX) *analysis.Queries { return analysis.New(db) }),
+		bind(m, &h.Audit, NameAudit, func(db dbx.DBTX) *audit.Queries { return audit.New(db) }),
+		bind(m, &h.Billing, NameBilling, func(db dbx.DBTX) *billing.Queries { return billing.New(db) }),
+		bind(m, &h.Device, NameDevice, func(db dbx.DBTX) *device.Queries { return device.New(db) }),
+		bind(m, &h.Dispatch, NameDispatch, func(db dbx.DBTX) *dispatch.Queries { return dispatch.New(db) }),
+		bind(m, &h.ESS, NameESS, func(db dbx.DBTX) *ess.Queries { return ess.New(db) }),
+		bind(m, &h.EV, NameEV, func(db dbx.DBTX) *ev.Queries { return ev.New(db) }),
+		bind(m, &h.Forecast, NameForecast, func(db dbx.DBTX) *forecast.Queries { return forecast.New(db) }),
+		bind(m, &h.Maintenance, NameMaintenance, func(db dbx.DBTX) *maintenance.Queries { return maintenance.New(db) }),
+		bind(m, &h.Meter, NameMeter, func(db dbx.DBTX) *meter.Queries { return meter.New(db) }),
+		bind(m, &h.Notification, NameNotification, func(db dbx.DBTX) *notification.Queries { return notification.New(db) }),
+		bind(m, &h.PV, NamePV, func(db dbx.DBTX) *pv.Queries { return pv.New(db) }),
+		bind(m, &h.Schedule, NameSchedule, func(db dbx.DBTX) *schedule.Queries { return schedule.New(db) }),
+		bind(m, &h.Site, NameSite, func(db dbx.DBTX) *site.Queries { return site.New(db) }),
+		bind(m, &h.Tariff, NameTariff, func(db dbx.DBTX) *tariff.Queries { return tariff.New(db) }),
+		bind(m, &h.Weather, NameWeather, func(db dbx.DBTX) *weather.Queries { return weather.New(db) }),
+	)
+	if err != nil {
 		_ = m.Close()
 		return nil, err
 	}
 	return h, nil
+}
+
+// subset returns the entries of dbs that names lists, in the order of dbs,
+// in a new slice.
+func subset(dbs []dbx.DBConfig, names []string) ([]dbx.DBConfig, error) {
+	configured := make([]string, len(dbs))
+	for i, d := range dbs {
+		configured[i] = d.Name
+	}
+	for _, name := range names {
+		if !slices.Contains(Names, name) {
+			return nil, &dbx.DBError{DB: name, Op: "open", Err: fmt.Errorf("%w: not in the registry (%s)",
+				dbx.ErrUnknownDB, strings.Join(Names, ", "))}
+		}
+		if !slices.Contains(configured, name) {
+			return nil, &dbx.DBError{DB: name, Op: "open", Err: fmt.Errorf("%w: not in cfg.DBs (configured: %s)",
+				dbx.ErrConfig, strings.Join(configured, ", "))}
+		}
+	}
+	out := make([]dbx.DBConfig, 0, len(names))
+	for _, d := range dbs {
+		if slices.Contains(names, d.Name) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// bind sets *d to the handle of the database name: bound to its pool when
+// m has it, a dbx.NotOpened handle otherwise.
+func bind[Q any](m *dbx.Manager, d **dbx.DB[Q], name string, newQ func(dbx.DBTX) Q) (err error) {
+	if !m.Has(name) {
+		*d = dbx.NotOpened(m, name, newQ)
+		return nil
+	}
+	*d, err = dbx.Bind(m, name, newQ)
+	return err
 }
 
 // Close closes every pool.

@@ -1,5 +1,6 @@
 // Command solarhub-api serves the SolarHub example HTTP API (package api)
-// on all 18 databases, with their pool metrics at /metrics.
+// with the pool metrics at /metrics. It opens only the databases the API
+// uses (api.Databases), or all 18 with -seed.
 //
 //	solarhub-api [-addr :8080] [-config hubdb.yaml] [-seed]
 //

@@ -76,7 +76,13 @@ func serve(ctx context.Context, log *slog.Logger, addr, cfgPath string, environ 
 	metrics := dbxprom.New()
 	cfg := metrics.Instrument(conf.DBX())
 	cfg.Logger = log
-	hub, err := gen.Open(ctx, cfg)
+	// The API opens only the databases its handlers use; -seed writes
+	// others too (account, tariff), so it opens every database.
+	dbs := api.Databases
+	if doSeed {
+		dbs = nil
+	}
+	hub, err := gen.Open(ctx, cfg, dbs...)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,15 @@ var initialisms = map[string]bool{
 	"api": true, "ess": true, "ev": true, "pv": true, "id": true, "sql": true, "http": true, "url": true,
 }
 
+// reserved are the identifiers the registry's code uses where a
+// database's package name would collide with them: its imports, its
+// package-level helpers and the variables of Open.
+var reserved = map[string]bool{
+	"context": true, "errors": true, "fmt": true, "slices": true, "strings": true, "dbx": true,
+	"bind": true, "subset": true, "ctx": true, "cfg": true, "names": true, "dbs": true,
+	"m": true, "h": true, "err": true, "db": true,
+}
+
 // GoName returns the exported Go name of a database: "ess" → "ESS",
 // "pv" → "PV", "maintenance" → "Maintenance", "ev_charger" → "EVCharger".
 func GoName(name string) string {
@@ -59,7 +68,9 @@ func GoName(name string) string {
 
 // Registry renders the registry source of package pkg. The output
 // declares Names, Hub (a Manager plus one *dbx.DB field per database),
-// Open and Hub.Close. The databases are sorted by name.
+// Open (of every database in the config, or of the databases named; the
+// others get dbx.NotOpened handles) and Hub.Close. The databases are
+// sorted by name.
 func Registry(pkg string, dbs []Database) ([]byte, error) {
 	if !token.IsIdentifier(pkg) {
 		return nil, fmt.Errorf("hubgen: package name %q is not an identifier", pkg)
@@ -69,11 +80,14 @@ func Registry(pkg string, dbs []Database) ([]byte, error) {
 	}
 	type item struct{ Name, Field, Pkg, Import string }
 	items := make([]item, 0, len(dbs))
-	seen := map[string]string{}
+	seen := map[string]string{"Manager": "Hub.Manager"}
 	for _, d := range dbs {
 		alias := path.Base(d.ImportPath)
 		if !token.IsIdentifier(d.Name) || token.IsKeyword(d.Name) || !token.IsIdentifier(alias) {
 			return nil, fmt.Errorf("hubgen: database %q (package %q) is not a Go identifier", d.Name, d.ImportPath)
+		}
+		if reserved[alias] {
+			return nil, fmt.Errorf("hubgen: database %q: package name %q is used by the registry's own code", d.Name, alias)
 		}
 		field := GoName(d.Name)
 		if prev, dup := seen[field]; dup {
@@ -130,6 +144,10 @@ package {{.Pkg}}
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/solarhub/hubdb/dbx"
 {{range .Items}}	{{.Pkg}} "{{.Import}}"
@@ -143,7 +161,8 @@ const (
 // Names lists every database of the registry, sorted.
 var Names = []string{ {{range .Items}}Name{{.Field}}, {{end}} }
 
-// Hub holds the pool manager and one typed handle per database.
+// Hub holds the pool manager and one typed handle per database. A
+// database that Open did not open has a handle whose Opened is false.
 type Hub struct {
 	// Manager owns the pools.
 	Manager *dbx.Manager
@@ -151,20 +170,77 @@ type Hub struct {
 	{{.Field}} *dbx.DB[*{{.Pkg}}.Queries]
 {{end}}}
 
-// Open opens and checks the pools of every database in cfg and binds the
-// handles. It fails fast, naming the database, when cfg lacks one or a
-// pool cannot be opened.
-func Open(ctx context.Context, cfg dbx.Config) (*Hub, error) {
+// Open opens the pools of the databases named (Name constants; with none,
+// of every database in cfg.DBs), pings each, runs the server checks of
+// dbx.Open and binds the handles: Open(ctx, cfg, NameSite, NameDevice)
+// opens and budgets two pools. cfg is not modified.
+//
+// Every database of the registry that is not opened gets a dbx.NotOpened
+// handle (Opened reports false): its Read, Write and queries fail with an
+// error matching dbx.ErrNotOpened that lists the databases opened. A name
+// not in Names is an error matching dbx.ErrUnknownDB, a name in Names that
+// cfg.DBs does not configure one matching dbx.ErrConfig; both name the
+// database, as does the error of a pool that cannot be opened. Open adds
+// Names to cfg.Known (see dbx.Config).
+func Open(ctx context.Context, cfg dbx.Config, names ...string) (*Hub, error) {
+	if len(names) > 0 {
+		dbs, err := subset(cfg.DBs, names)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DBs = dbs
+	}
+	cfg.Known = append(slices.Clone(cfg.Known), Names...)
 	m, err := dbx.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	h := &Hub{Manager: m}
-{{range .Items}}	if h.{{.Field}}, err = dbx.Bind(m, Name{{.Field}}, func(db dbx.DBTX) *{{.Pkg}}.Queries { return {{.Pkg}}.New(db) }); err != nil {
+	err = errors.Join(
+{{range .Items}}		bind(m, &h.{{.Field}}, Name{{.Field}}, func(db dbx.DBTX) *{{.Pkg}}.Queries { return {{.Pkg}}.New(db) }),
+{{end}}	)
+	if err != nil {
 		_ = m.Close()
 		return nil, err
 	}
-{{end}}	return h, nil
+	return h, nil
+}
+
+// subset returns the entries of dbs that names lists, in the order of dbs,
+// in a new slice.
+func subset(dbs []dbx.DBConfig, names []string) ([]dbx.DBConfig, error) {
+	configured := make([]string, len(dbs))
+	for i, d := range dbs {
+		configured[i] = d.Name
+	}
+	for _, name := range names {
+		if !slices.Contains(Names, name) {
+			return nil, &dbx.DBError{DB: name, Op: "open", Err: fmt.Errorf("%w: not in the registry (%s)",
+				dbx.ErrUnknownDB, strings.Join(Names, ", "))}
+		}
+		if !slices.Contains(configured, name) {
+			return nil, &dbx.DBError{DB: name, Op: "open", Err: fmt.Errorf("%w: not in cfg.DBs (configured: %s)",
+				dbx.ErrConfig, strings.Join(configured, ", "))}
+		}
+	}
+	out := make([]dbx.DBConfig, 0, len(names))
+	for _, d := range dbs {
+		if slices.Contains(names, d.Name) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// bind sets *d to the handle of the database name: bound to its pool when
+// m has it, a dbx.NotOpened handle otherwise.
+func bind[Q any](m *dbx.Manager, d **dbx.DB[Q], name string, newQ func(dbx.DBTX) Q) (err error) {
+	if !m.Has(name) {
+		*d = dbx.NotOpened(m, name, newQ)
+		return nil
+	}
+	*d, err = dbx.Bind(m, name, newQ)
+	return err
 }
 
 // Close closes every pool.

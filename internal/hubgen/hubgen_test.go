@@ -60,9 +60,22 @@ func TestRegistry(t *testing.T) {
 	if !strings.Contains(s, "var Names = []string{NameAccount, NameESS, NameMaintenance}") {
 		t.Errorf("Names not sorted or missing:\n%s", s)
 	}
-	for _, decl := range []string{"func Open(ctx context.Context, cfg dbx.Config) (*Hub, error)", "func (h *Hub) Close() error"} {
+	for _, decl := range []string{
+		"func Open(ctx context.Context, cfg dbx.Config, names ...string) (*Hub, error)",
+		"func (h *Hub) Close() error",
+		"cfg.Known = append(slices.Clone(cfg.Known), Names...)",
+		"dbx.NotOpened(m, name, newQ)",
+	} {
 		if !strings.Contains(s, decl) {
 			t.Errorf("missing %s", decl)
+		}
+	}
+	// Every database is bound through bind, which gives the ones not
+	// opened a NotOpened handle.
+	for _, d := range dbs {
+		f := GoName(d.Name)
+		if !strings.Contains(s, "bind(m, &h."+f+", Name"+f+", ") {
+			t.Errorf("%s is not bound through bind", d.Name)
 		}
 	}
 }
@@ -73,6 +86,10 @@ func TestRegistryRejects(t *testing.T) {
 		"keyword":   {{Name: "func", ImportPath: "x/func"}},
 		"not ident": {{Name: "e-ss", ImportPath: "x/ess"}},
 		"duplicate": {{Name: "ess", ImportPath: "x/ess"}, {Name: "ess", ImportPath: "y/ess"}},
+		"manager":   {{Name: "manager", ImportPath: "x/manager"}},
+		"import":    {{Name: "strings", ImportPath: "x/strings"}},
+		"helper":    {{Name: "subset", ImportPath: "x/subset"}},
+		"local":     {{Name: "m", ImportPath: "x/m"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Registry("gen", dbs); err == nil {

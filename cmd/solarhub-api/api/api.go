@@ -34,9 +34,18 @@ type server struct {
 	now     func() time.Time
 }
 
-// New returns the API's handler on the hub's databases (it uses site,
-// device, pv, ess, meter, schedule, alarm and analysis, and pings all of
-// them at /healthz). See the package documentation for the endpoints.
+// Databases are the databases the handlers of [New] use. A service that
+// only serves the API opens just these:
+//
+//	hub, err := gen.Open(ctx, cfg, api.Databases...)
+var Databases = []string{
+	gen.NameAlarm, gen.NameAnalysis, gen.NameDevice, gen.NameESS,
+	gen.NameMeter, gen.NamePV, gen.NameSchedule, gen.NameSite,
+}
+
+// New returns the API's handler on the hub's databases: its handlers use
+// those in [Databases], and /healthz pings every pool the hub opened. See
+// the package documentation for the endpoints.
 func New(hub *gen.Hub, opts Options) http.Handler {
 	s := &server{db: hub, log: opts.Logger, timeout: opts.RequestTimeout, now: opts.Now}
 	if s.log == nil {
@@ -91,7 +100,7 @@ func (s *server) handle(h handlerFunc) http.Handler {
 	})
 }
 
-// healthz pings every pool (at most 2 s): 200 when all answer, 503 naming
+// healthz pings every opened pool (at most 2 s): 200 when all answer, 503 naming
 // the failures otherwise.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

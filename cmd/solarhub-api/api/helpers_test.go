@@ -46,9 +46,9 @@ type apiServer struct {
 	m *dbx.Manager
 }
 
-// startAPI opens all 18 pools under prefix with pool defaults p and serves
-// the API with its metrics.
-func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options) apiServer {
+// startAPI opens the pools of the databases named (all 18 when none is)
+// under prefix with pool defaults p and serves the API with its metrics.
+func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options, names ...string) apiServer {
 	t.Helper()
 	conf, err := config.Load("", []string{"HUBDB_DSN=" + testdb.Server(t).FormatDSN(), "HUBDB_DB_PREFIX=" + prefix})
 	if err != nil {
@@ -59,7 +59,7 @@ func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options) apiServ
 	cfg.Defaults = p
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	hub, err := gen.Open(ctx, cfg)
+	hub, err := gen.Open(ctx, cfg, names...)
 	if err != nil {
 		t.Fatalf("gen.Open: %v", err)
 	}
