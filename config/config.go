@@ -15,7 +15,8 @@ import (
 )
 
 // Environment variables read by [Load]. HUBDB_<NAME>_DSN (e.g.
-// HUBDB_ESS_DSN) overrides EnvDSN for one database.
+// HUBDB_ESS_DSN) overrides EnvDSN for one database. [KnownEnv] lists every
+// variable of hubdb; Load rejects other HUBDB_* names.
 const (
 	// EnvDSN names the server of every database without its own override.
 	EnvDSN = "HUBDB_DSN"
@@ -35,14 +36,11 @@ var (
 	ErrInvalidDSN = errors.New("invalid DSN")
 	// ErrInvalidFile: the YAML file does not parse or has unknown keys.
 	ErrInvalidFile = errors.New("invalid config file")
-	// ErrInvalidPrefix: a prefix that cannot start a database name.
+	// ErrInvalidPrefix: a prefix that breaks one of the rules of the
+	// package documentation (lowercase letters, digits and _, a letter
+	// first, _ last, physical names of at most 64 characters).
 	ErrInvalidPrefix = errors.New("invalid database prefix")
 )
-
-// reservedEnv are HUBDB_*_DSN variables that are not database overrides.
-var reservedEnv = map[string]bool{
-	"HUBDB_TEST_DSN": true, // the test server (internal/testdb)
-}
 
 // Config is where every logical database lives. Build it with [Load].
 type Config struct {
@@ -63,8 +61,9 @@ type Database struct {
 	Schema string
 	// Server is the server holding Schema; its DBName is empty.
 	Server *mysql.Config
-	// Pool holds the database's own pool settings from the file (zero
-	// fields inherit Config.Pool, then the dbx defaults).
+	// Pool holds the database's own pool settings from the file (unset
+	// fields, nil or a zero duration, inherit Config.Pool, then the dbx
+	// defaults).
 	Pool dbx.Pool
 }
 
@@ -92,30 +91,22 @@ func load(path string, data []byte, environ []string) (*Config, error) {
 	env := parseEnv(environ)
 	var f fileConfig
 	if path != "" {
-		if f, err = decodeFile(path, data); err != nil {
+		if f, err = decodeFile(path, data, names); err != nil {
 			return nil, err
 		}
-		for name := range f.Databases {
-			if !slices.Contains(names, name) {
-				return nil, fmt.Errorf("config: %s: databases.%s: %w", path, name, unknown(name, names))
-			}
-		}
 	}
-	for key := range env {
-		name, ok := overrideName(key)
-		if ok && !slices.Contains(names, name) {
-			return nil, fmt.Errorf("config: %s: %w", key, unknown(name, names))
-		}
+	if err := checkEnv(env, names); err != nil {
+		return nil, err
 	}
 
 	c := &Config{Pool: f.Pool, names: names, dbs: make(map[string]Database, len(names))}
 	switch {
 	case env[EnvPrefix] != "":
 		c.Prefix = env[EnvPrefix]
-		err = checkPrefix(EnvPrefix, c.Prefix)
+		err = checkPrefix(EnvPrefix, c.Prefix, names)
 	case f.Prefix != "":
 		c.Prefix = f.Prefix
-		err = checkPrefix(path+": prefix", c.Prefix)
+		err = checkPrefix(path+": prefix", c.Prefix, names)
 	}
 	if err != nil {
 		return nil, err
@@ -189,34 +180,74 @@ func overrideKey(name string) string {
 	return "HUBDB_" + strings.ToUpper(name) + "_DSN"
 }
 
-// overrideName returns the database named by a HUBDB_<NAME>_DSN variable.
+// overrideName returns the database named by a HUBDB_<NAME>_DSN variable,
+// in lower case; it does not check that the database exists.
 func overrideName(key string) (string, bool) {
-	if reservedEnv[key] || !strings.HasPrefix(key, "HUBDB_") || !strings.HasSuffix(key, "_DSN") {
+	mid, ok := strings.CutPrefix(key, "HUBDB_")
+	if !ok {
 		return "", false
 	}
-	mid := strings.TrimSuffix(strings.TrimPrefix(key, "HUBDB_"), "_DSN")
-	if mid == "" || len(key) < len("HUBDB__DSN") {
+	mid, ok = strings.CutSuffix(mid, "_DSN")
+	if !ok || mid == "" {
 		return "", false
 	}
 	return strings.ToLower(mid), true
 }
 
-// checkPrefix accepts prefixes that keep every physical name a plain
-// identifier of at most 64 characters.
-func checkPrefix(where, prefix string) error {
-	if len(prefix) > 40 {
-		return fmt.Errorf("config: %s: %w: longer than 40 characters", where, ErrInvalidPrefix)
+// maxNameLen is MySQL's limit on the length of a database name.
+const maxNameLen = 64
+
+// checkPrefix enforces the prefix rules of the package documentation:
+// lowercase ASCII letters, digits and _; a letter first; _ last; and the
+// longest physical name at most maxNameLen characters. Its errors say
+// which rule failed but not the prefix (the variable may hold something
+// pasted in the wrong place).
+func checkPrefix(where, prefix string, names []string) error {
+	const fix = "use lowercase letters, digits and _, starting with a letter and ending with _, e.g. stage_"
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("config: %s: %w: %s; %s", where, ErrInvalidPrefix, fmt.Sprintf(format, args...), fix)
 	}
-	for _, r := range prefix {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return fmt.Errorf("config: %s: %w: use only letters, digits and _", where, ErrInvalidPrefix)
+	for i := 0; i < len(prefix); i++ {
+		if c := prefix[i]; !(c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			what := "is not a lowercase letter, digit or _"
+			if c >= 'A' && c <= 'Z' {
+				what = "is upper case (servers with lower_case_table_names=1 fold database names to lower case, others do not)"
+			}
+			return fail("character %d %s", i+1, what)
 		}
+	}
+	if c := prefix[0]; c < 'a' || c > 'z' {
+		return fail("it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)")
+	}
+	if !strings.HasSuffix(prefix, "_") {
+		return fail("it must end with _ (so stage_ess, not stageess, shows where the prefix ends)")
+	}
+	longest := ""
+	for _, name := range names {
+		if len(name) > len(longest) {
+			longest = name
+		}
+	}
+	if n := len(prefix) + len(longest); n > maxNameLen {
+		return fail("it has %d characters, which makes the physical name of %s %d characters, over MySQL's %d; use at most %d",
+			len(prefix), longest, n, maxNameLen, maxNameLen-len(longest))
 	}
 	return nil
 }
 
-// unknown returns the error for a name that is not a database.
+// unknown returns the error for a name that is not a database, suggesting
+// the nearest database.
 func unknown(name string, names []string) error {
+	err := unknownList(name, names)
+	if near, ok := nearest(name, names); ok {
+		return fmt.Errorf("%w; did you mean %q?", err, near)
+	}
+	return err
+}
+
+// unknownList returns the error for a name that is not a database, listing
+// the databases.
+func unknownList(name string, names []string) error {
 	return fmt.Errorf("%w %q (valid: %s)", ErrUnknownDatabase, name, strings.Join(names, ", "))
 }
 

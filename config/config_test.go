@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/schema"
 )
 
@@ -111,32 +113,87 @@ func TestLoadErrors(t *testing.T) {
 		file     string
 		env      []string
 		is       error
+		also     error    // a second error the result matches, if any
+		want     string   // the whole message, the file's directory removed
 		contains []string // in the message
 		secret   string   // never in the message
 	}{
 		{
 			name: "unknown override variable", env: []string{"HUBDB_ESSS_DSN=root@tcp(h)/"},
-			is: ErrUnknownDatabase, contains: []string{"HUBDB_ESSS_DSN", `"esss"`, "valid: account, alarm,", "weather"},
+			is: ErrUnknownDatabase, also: ErrUnknownSetting,
+			contains: []string{"config: HUBDB_ESSS_DSN is not a hubdb setting: unknown database \"esss\"", "valid: account, alarm,", "weather); did you mean HUBDB_ESS_DSN?"},
 		},
 		{
-			name: "unknown database in the file", file: "databases:\n  esss: {pool: {size: 3}}\n",
-			is: ErrUnknownDatabase, contains: []string{"hubdb.yaml: databases.esss", "valid: account"},
+			name: "unknown database in the file", file: "dsn: \"r@tcp(h)/\"\ndatabases:\n  esss: {pool: {size: 3}}\n",
+			is: ErrUnknownDatabase, contains: []string{"config: hubdb.yaml:3: databases.esss: unknown database \"esss\" (valid: account", `weather); did you mean "ess"?`},
 		},
 		{
-			name: "unknown key", file: "dsn: \"r@tcp(h)/\"\npol: {size: 3}\n",
-			is: ErrInvalidFile, contains: []string{"hubdb.yaml", "line 2", "field pol not found"},
+			name: "database name in the wrong case", file: "databases:\n  ESS: {pool: {size: 3}}\n",
+			is: ErrUnknownDatabase, contains: []string{"hubdb.yaml:2: databases.ESS: unknown database", `did you mean "ess"?`},
 		},
 		{
-			name: "unknown pool key", file: "pool: {sise: 3}\n",
-			is: ErrInvalidFile, contains: []string{"field sise not found"},
+			name: "a database key that is not a name is not shown", file: "databases:\n  \"app:Zq9secretZq9@tcp(h)/\": {}\n",
+			is: ErrUnknownDatabase, contains: []string{"hubdb.yaml:2: databases:", "not a database name"}, secret: "Zq9secret",
+		},
+		{
+			name: "unknown top-level key", file: "dsn: \"r@tcp(h)/\"\npol: {size: 3}\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:2: invalid config file: unknown key "pol"; did you mean "pool"?`,
+		},
+		{
+			name: "unknown key in the top-level pool", file: "pool: {sise: 3}\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:1: invalid config file: unknown key "sise" in pool; did you mean "size"?`,
+		},
+		{
+			name: "unknown key in a database's pool", file: "dsn: \"r@tcp(h)/\"\ndatabases:\n  ess:\n    pool: {size: 3, sise: 4}\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:4: invalid config file: unknown key "sise" in databases.ess.pool; did you mean "size"?`,
+		},
+		{
+			name: "unknown key in block style, after a merge", file: "pool: &p {size: 3}\ndatabases:\n  pv:\n    pool:\n      <<: *p\n      timeout: 1s\n      overflw: 2\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:7: invalid config file: unknown key "overflw" in databases.pv.pool; did you mean "overflow"?`,
+		},
+		{
+			name: "unknown key inside a merged anchor", file: "databases:\n  ess: &e\n    dsn: \"r@tcp(h)/\"\n  pv:\n    <<: *e\n    pol: {}\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:6: invalid config file: unknown key "pol" in databases.pv; did you mean "pool"?`,
+		},
+		{
+			name: "unknown key in a database entry", file: "databases:\n  ess: {dns: \"r@tcp(h)/\"}\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:2: invalid config file: unknown key "dns" in databases.ess; did you mean "dsn"?`,
+		},
+		{
+			name: "unknown key in tls", file: "tls:\n  ca: /etc/ca.pem\n  server_nmae: db\n",
+			is:   ErrInvalidFile,
+			want: `config: hubdb.yaml:3: invalid config file: unknown key "server_nmae" in tls; did you mean "server_name"?`,
+		},
+		{
+			name: "key in the wrong case", file: "pool: {Size: 3}\n",
+			is: ErrInvalidFile, contains: []string{`hubdb.yaml:1: invalid config file: unknown key "Size" in pool; did you mean "size"?`},
+		},
+		{
+			name: "unknown key with nothing near lists the keys", file: "pool: {colour: red}\n",
+			is: ErrInvalidFile, contains: []string{`hubdb.yaml:1: invalid config file: unknown key "colour" in pool (keys: size, overflow, timeout,`, "server_prepare)"},
+		},
+		{
+			name: "a key that is not a name is not shown", file: "dsn: \"r@tcp(h)/\"\n\"app:Zq9secretZq9@tcp(h)/\": 1\n",
+			is: ErrInvalidFile, contains: []string{"hubdb.yaml:2: invalid config file: a key that is not a plain name (keys: dsn, prefix, pool, databases, tls)"},
+			secret: "Zq9secret",
 		},
 		{
 			name: "bare number as duration", file: "pool: {timeout: 30}\n",
-			is: ErrInvalidFile, contains: []string{"line 1", "a duration such as 30s"},
+			is: ErrInvalidFile, contains: []string{"hubdb.yaml:1: invalid config file:", "a duration such as 30s"},
 		},
 		{
 			name: "wrong type never echoes the value", file: "pool: {size: \"hunter2pw\"}\n",
-			is: ErrInvalidFile, contains: []string{"line 1", "into int"}, secret: "hunter2",
+			is: ErrInvalidFile, contains: []string{"hubdb.yaml:1: invalid config file:", "into int"}, secret: "hunter2",
+		},
+		{
+			name: "syntax error", file: "dsn: \"r@tcp(h)/\"\nprefix: a_\n  pool: {size: 3}\n",
+			is: ErrInvalidFile, want: "config: hubdb.yaml:3: invalid config file: mapping values are not allowed in this context",
 		},
 		{
 			name: "two documents", file: "prefix: a_\n---\nprefix: b_\n",
@@ -166,10 +223,6 @@ func TestLoadErrors(t *testing.T) {
 			name: "bad file DSN", file: "dsn: \"app:Zq9secretZq9@foo(h)/\"\n",
 			is: ErrInvalidDSN, contains: []string{"hubdb.yaml: dsn", "unknown network"}, secret: "Zq9secretZq9",
 		},
-		{
-			name: "bad prefix", env: []string{"HUBDB_DB_PREFIX=stage-"},
-			is: ErrInvalidPrefix, contains: []string{"HUBDB_DB_PREFIX", "letters, digits and _"},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,22 +231,36 @@ func TestLoadErrors(t *testing.T) {
 				path = writeFile(t, tt.file)
 			}
 			_, err := Load(path, tt.env)
-			if !errors.Is(err, tt.is) {
-				t.Fatalf("Load error = %v, want one matching %v", err, tt.is)
-			}
-			msg := err.Error()
-			for _, s := range tt.contains {
-				if !strings.Contains(msg, s) {
-					t.Errorf("message %q lacks %q", msg, s)
-				}
-			}
-			if strings.Contains(msg, "\n") {
-				t.Errorf("message has more than one line: %q", msg)
-			}
-			if tt.secret != "" && strings.Contains(msg, tt.secret) {
-				t.Errorf("message %q contains the secret", msg)
-			}
+			checkError(t, err, tt.is, tt.also, tt.want, tt.contains, tt.secret, filepath.Dir(path))
 		})
+	}
+}
+
+// checkError checks that err matches is (and also, when not nil), that its
+// message, with dir removed, is want (when not empty) and contains each of
+// contains, and that it is one line without secret.
+func checkError(t *testing.T, err, is, also error, want string, contains []string, secret, dir string) {
+	t.Helper()
+	if !errors.Is(err, is) || also != nil && !errors.Is(err, also) {
+		t.Fatalf("error = %v, want one matching %v and %v", err, is, also)
+	}
+	msg := err.Error()
+	if dir != "." {
+		msg = strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+	}
+	if want != "" && msg != want {
+		t.Errorf("message\n%s\nwant\n%s", msg, want)
+	}
+	for _, s := range contains {
+		if !strings.Contains(msg, s) {
+			t.Errorf("message %q lacks %q", msg, s)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("message has more than one line: %q", msg)
+	}
+	if secret != "" && strings.Contains(msg, secret) {
+		t.Errorf("message %q contains the secret", msg)
 	}
 }
 
@@ -233,7 +300,8 @@ func TestNamesAndTargets(t *testing.T) {
 		t.Errorf("changing a target's server changed the config: user %q", d.Server.User)
 	}
 	_, err = c.Targets([]string{"ess", "esss"})
-	if !errors.Is(err, ErrUnknownDatabase) || !strings.Contains(err.Error(), `"esss"`) || !strings.Contains(err.Error(), "valid: account") {
+	if !errors.Is(err, ErrUnknownDatabase) || !strings.Contains(err.Error(), `"esss"`) || !strings.Contains(err.Error(), "valid: account") ||
+		!strings.HasSuffix(err.Error(), `weather); did you mean "ess"?`) {
 		t.Errorf("Targets(esss) error = %v", err)
 	}
 }
@@ -304,3 +372,118 @@ func TestRedact(t *testing.T) {
 
 // eqInt reports whether p is set to n.
 func eqInt(p *int, n int) bool { return p != nil && *p == n }
+
+// TestPrefixRules: each rule of the package documentation, from the
+// environment and from the file, with a message saying the rule and the
+// fix but not the prefix.
+func TestPrefixRules(t *testing.T) {
+	const fix = "; use lowercase letters, digits and _, starting with a letter and ending with _, e.g. stage_"
+	ok52 := "a" + strings.Repeat("b", 50) + "_" // 52 + len("notification") = 64
+	for _, p := range []string{"stage_", "t0a1b2c3_", "a_", "a__", "blue_green_", ok52} {
+		c, err := Load("", []string{"HUBDB_DB_PREFIX=" + p})
+		if err != nil {
+			t.Errorf("prefix %q: %v", p, err)
+			continue
+		}
+		if d, _ := c.Database("notification"); d.Schema != p+"notification" || len(d.Schema) > 64 {
+			t.Errorf("prefix %q: schema %q", p, d.Schema)
+		}
+	}
+	tests := []struct {
+		name, prefix, want string
+	}{
+		{"dash", "stage-x_", "character 6 is not a lowercase letter, digit or _"},
+		{"dot", "stage.x_", "character 6 is not a lowercase letter, digit or _"},
+		{"space", "zq9 secret_", "character 4 is not a lowercase letter, digit or _"},
+		{"non-ASCII", "stäge_", "character 3 is not a lowercase letter, digit or _"},
+		{"upper case", "stage_A_", "character 7 is upper case (servers with lower_case_table_names=1 fold database names to lower case, others do not)"},
+		{"leading digit", "9lives_", "it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)"},
+		{"leading underscore", "_blue_", "it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)"},
+		{"no trailing underscore", "blue", "it must end with _ (so stage_ess, not stageess, shows where the prefix ends)"},
+		{"too long", ok52 + "x_", "it has 54 characters, which makes the physical name of notification 66 characters, over MySQL's 64; use at most 52"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load("", []string{"HUBDB_DB_PREFIX=" + tt.prefix})
+			checkError(t, err, ErrInvalidPrefix, nil, "config: HUBDB_DB_PREFIX: invalid database prefix: "+tt.want+fix, nil, "", ".")
+			if strings.Contains(err.Error(), tt.prefix) {
+				t.Errorf("message %q repeats the prefix", err)
+			}
+			path := writeFile(t, "prefix: "+strconv.Quote(tt.prefix)+"\n")
+			_, err = Load(path, nil)
+			checkError(t, err, ErrInvalidPrefix, nil, "config: hubdb.yaml: prefix: invalid database prefix: "+tt.want+fix, nil, "", filepath.Dir(path))
+		})
+	}
+}
+
+// TestPoolPointers: a pool key written with 0 decodes to a pointer to 0,
+// distinct from a key left out (nil); -1 is kept for unlimited overflow.
+func TestPoolPointers(t *testing.T) {
+	path := writeFile(t, `
+pool: {overflow: 0}
+databases:
+  ess:
+    pool: {size: 3}
+  pv:
+    pool: {size: 0, overflow: -1}
+`)
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := c.DBX()
+	if p := cfg.Defaults; p.Size != nil || !eqInt(p.Overflow, 0) {
+		t.Errorf("pool: {overflow: 0} gave Size %v, Overflow %v; want nil and a pointer to 0", p.Size, p.Overflow)
+	}
+	for _, d := range cfg.DBs {
+		p := d.Pool
+		switch d.Name {
+		case "ess":
+			if !eqInt(p.Size, 3) || p.Overflow != nil {
+				t.Errorf("ess: {size: 3} gave Size %v, Overflow %v; want 3 and nil", p.Size, p.Overflow)
+			}
+		case "pv":
+			if !eqInt(p.Size, 0) || !eqInt(p.Overflow, dbx.Unlimited) {
+				t.Errorf("pv: {size: 0, overflow: -1} gave Size %v, Overflow %v", p.Size, p.Overflow)
+			}
+		default:
+			if p.Size != nil || p.Overflow != nil {
+				t.Errorf("%s: no pool gave Size %v, Overflow %v; want nil", d.Name, p.Size, p.Overflow)
+			}
+		}
+	}
+}
+
+// TestMergeKeys: YAML anchors and merge keys are accepted wherever the
+// keys they bring are.
+func TestMergeKeys(t *testing.T) {
+	path := writeFile(t, `
+pool: &small {size: 2, timeout: 5s}
+databases:
+  ess: &remote
+    dsn: "app:pw@tcp(db2:3306)/"
+    pool:
+      <<: *small
+      overflow: 1
+  pv:
+    <<: *remote
+  ev:
+    pool: {<<: [*small], recycle: 1m}
+`)
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range c.DBX().DBs {
+		switch d.Name {
+		case "ess", "pv":
+			if d.Server.Addr != "db2:3306" || !eqInt(d.Pool.Size, 2) || !eqInt(d.Pool.Overflow, 1) || d.Pool.Timeout != 5*time.Second {
+				t.Errorf("%s: %s pool %+v", d.Name, Redact(d.Server), d.Pool)
+			}
+		case "ev":
+			if !eqInt(d.Pool.Size, 2) || d.Pool.Recycle != time.Minute {
+				t.Errorf("ev: pool %+v", d.Pool)
+			}
+		}
+	}
+}

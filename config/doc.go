@@ -24,6 +24,53 @@
 // prefix followed by the logical name (HUBDB_DB_PREFIX=stage_ maps ess to
 // stage_ess).
 //
+// # Environment variables
+//
+// [KnownEnv] returns the full list. [Load] reads:
+//
+//	HUBDB_DSN               server of every database (EnvDSN)
+//	HUBDB_<NAME>_DSN        server of one database, e.g. HUBDB_ESS_DSN
+//	HUBDB_DB_PREFIX         physical name prefix (EnvPrefix)
+//	HUBDB_TLS_CA            CA file verifying the servers (EnvTLSCA)
+//	HUBDB_TLS_SERVER_NAME   name the servers' certificates carry (EnvTLSServerName)
+//	HUBDB_TLS_CERT          client certificate file (EnvTLSCert)
+//	HUBDB_TLS_KEY           its key file (EnvTLSKey)
+//
+// and knows, without reading them, the variables of hubdb's tools:
+//
+//	HUBDB_CONFIG            config file of cmd/solarhub-api (EnvConfig)
+//	HUBDB_TEST_DSN          server of the tests (EnvTestDSN)
+//	HUBDB_TEST_KEEP         set: tests keep their databases (EnvTestKeep)
+//	HUBDB_ADMIN_PASSWORD    passwords of the users hubdb grants --apply
+//	HUBDB_APP_PASSWORD      creates (EnvAdminPassword, EnvAppPassword)
+//
+// Any other variable whose name starts with HUBDB_, in any letter case, is
+// an error matching [ErrUnknownSetting] that names it and the nearest
+// known variable, whatever its value (which is never shown): a misspelt
+// HUBDB_DB_PREFX=stage_ would otherwise leave the prefix unset and point
+// every database at the production names. A HUBDB_<NAME>_DSN whose NAME is
+// not a database matches [ErrUnknownDatabase] as well.
+//
+// # Prefix rules
+//
+// A prefix (HUBDB_DB_PREFIX or the file's prefix) must:
+//
+//   - use only lowercase ASCII letters, digits and _: servers with
+//     lower_case_table_names=1 fold names to lower case and others do
+//     not, so an upper-case prefix can name different databases on
+//     different servers;
+//   - start with a letter: MySQL accepts a leading digit, but warns that
+//     a name such as 1e1_ess can read as a number where it is not quoted,
+//     and operators' scripts and the mysql client often leave it unquoted;
+//   - end with _, so that stage_ess, not stageess, shows where the prefix
+//     ends;
+//   - keep every physical name within MySQL's 64 characters: be at most
+//     64 minus the length of the longest logical name long (52 today,
+//     with notification).
+//
+// Breaking a rule is an error matching [ErrInvalidPrefix] that says which
+// rule and how to fix it, without repeating the prefix.
+//
 // # The file
 //
 //	dsn: "app:secret@tcp(db1:3306)/"
@@ -33,7 +80,18 @@
 //	  ess: {dsn: "app:secret@tcp(db2:3306)/", pool: {size: 20}}
 //
 // pool takes the fields of [dbx.Pool] by their yaml names, durations as Go
-// duration strings ("30s", "1m30s"). Unknown keys are errors.
+// duration strings ("30s", "1m30s"). A key left out means the default: the
+// top-level pool's value for a database, then dbx's default (size 10,
+// overflow 20, ...). A key written with 0 means zero: size: 0 keeps no
+// idle connection and overflow: 0 allows none beyond size (a fixed pool);
+// overflow: -1 means no maximum ([dbx.Unlimited]).
+//
+// An unknown key, at any level, is an error matching [ErrInvalidFile]
+// that gives the file and line and the nearest known key, e.g.
+//
+//	config: hubdb.yaml:4: invalid config file: unknown key "sise" in databases.ess.pool; did you mean "size"?
+//
+// and an unknown name under databases is one matching [ErrUnknownDatabase].
 //
 // # TLS
 //
@@ -59,8 +117,11 @@
 //
 // Unknown database names, whether in the file, in a HUBDB_<NAME>_DSN
 // variable or asked for by a caller, are errors matching
-// [ErrUnknownDatabase] that list the valid names. A DSN that does not parse
-// gives an error matching [ErrInvalidDSN] that names the variable or file
-// and the database, but never repeats the DSN: no error of this package
-// contains a password. Print servers with [Redact].
+// [ErrUnknownDatabase] that list the valid names and suggest the nearest.
+// Unknown HUBDB_* variables and file keys are errors too (above): none of
+// them shows a value, and a name that does not look like one (it might be
+// a value typed in the wrong place) is not shown either. A DSN that does
+// not parse gives an error matching [ErrInvalidDSN] that names the
+// variable or file and the database, but never repeats the DSN: no error
+// of this package contains a password. Print servers with [Redact].
 package config

@@ -40,7 +40,7 @@ func TestConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = hubdb(t, nil, nil, "migrate", "up", "--all", "--config", bad)
-	wantOneLineError(t, r, bad, "field pools not found")
+	wantOneLineError(t, r, bad+`:2: invalid config file: unknown key "pools"; did you mean "pool"?`)
 	noSecrets(t, r, "FileSecretPw")
 	if strings.Contains(r.err, "Usage") {
 		t.Errorf("a bad file is not a usage error:\n%s", r.err)

@@ -150,10 +150,33 @@ func TestBadDSN(t *testing.T) {
 	for _, tt := range []struct{ env, parts string }{
 		{"HUBDB_DSN=app:" + pw + "@tcp(db1:3306", "HUBDB_DSN"},
 		{"HUBDB_ESS_DSN=app:" + pw + "@tcp(db1)/?parseTime=" + pw, "HUBDB_ESS_DSN (server of database ess)"},
-		{"HUBDB_ESSS_DSN=app:" + pw + "@tcp(db1)/", `HUBDB_ESSS_DSN: unknown database "esss"`},
+		{"HUBDB_ESSS_DSN=app:" + pw + "@tcp(db1)/", `HUBDB_ESSS_DSN is not a hubdb setting: unknown database "esss"`},
 	} {
 		r := hubdb(t, []string{tt.env}, nil, "migrate", "up", "--all")
 		wantOneLineError(t, r, tt.parts)
+		noSecrets(t, r, pw)
+	}
+}
+
+// TestUnknownVariable: a misspelt HUBDB_* variable stops every command
+// before it connects, with one line naming the variable and the one meant,
+// not its value.
+func TestUnknownVariable(t *testing.T) {
+	const pw = "UnknownVarSecretPw"
+	for _, tt := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"HUBDB_DB_PREFX=stage_" + pw}, []string{"migrate", "status"},
+			"hubdb: config: HUBDB_DB_PREFX is not a hubdb setting; did you mean HUBDB_DB_PREFIX?"},
+		{[]string{"HUBDB_DNS=app:" + pw + "@tcp(db1)/"}, []string{"migrate", "up", "--all"},
+			"hubdb: config: HUBDB_DNS is not a hubdb setting; did you mean HUBDB_DSN?"},
+		{[]string{"HUBDB_APP_PASWORD=" + pw}, []string{"grants"},
+			"hubdb: config: HUBDB_APP_PASWORD is not a hubdb setting; did you mean HUBDB_APP_PASSWORD?"},
+	} {
+		r := hubdb(t, tt.env, nil, tt.args...)
+		wantOneLineError(t, r, tt.want)
 		noSecrets(t, r, pw)
 	}
 }

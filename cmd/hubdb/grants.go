@@ -54,10 +54,11 @@ user, e.g. HUBDB_DSN='hubdb_app:<password>@tcp(db1:3306)/'.
 Exit status: 0 success, 1 a failed operation, 2 a usage error.
 `
 
-// Environment variables holding the users' passwords.
+// Environment variables holding the users' passwords (listed with every
+// other HUBDB_* variable in config.KnownEnv).
 const (
-	envAdminPassword = "HUBDB_ADMIN_PASSWORD"
-	envAppPassword   = "HUBDB_APP_PASSWORD"
+	envAdminPassword = config.EnvAdminPassword
+	envAppPassword   = config.EnvAppPassword
 )
 
 // grantsOpts are the parsed flags of "hubdb grants".

@@ -38,6 +38,9 @@ Environment (it overrides --config, which overrides the defaults):
   HUBDB_DSN         server DSN, default root@tcp(127.0.0.1:3306)/
   HUBDB_<NAME>_DSN  server of one database, e.g. HUBDB_ESS_DSN
   HUBDB_DB_PREFIX   prefix of the physical database names, e.g. stage_
+  HUBDB_TLS_CA      CA file verifying the servers (also HUBDB_TLS_SERVER_NAME,
+                    HUBDB_TLS_CERT, HUBDB_TLS_KEY: see package config)
+  Any other HUBDB_* variable is an error: a misspelt one is never ignored.
 
 Exit status: 0 success, 1 a failed operation, 2 a usage error.
 `

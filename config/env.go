@@ -1,0 +1,120 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/solarhub/hubdb/schema"
+)
+
+// Environment variables that hubdb's tools read and [Load] does not; they
+// are listed here so that [Load] knows them (see [KnownEnv]).
+const (
+	// EnvConfig names the YAML config file of cmd/solarhub-api (its -config
+	// flag wins); hubdb itself takes the file only from --config.
+	EnvConfig = "HUBDB_CONFIG"
+	// EnvTestDSN names the server of the tests (internal/testdb, the
+	// benchmarks and internal/cmd/withdb). It is not a database override.
+	EnvTestDSN = "HUBDB_TEST_DSN"
+	// EnvTestKeep, when not empty, keeps the databases a test created
+	// (internal/testdb) instead of dropping them.
+	EnvTestKeep = "HUBDB_TEST_KEEP"
+	// EnvAdminPassword and EnvAppPassword hold the passwords of the users
+	// `hubdb grants --apply` creates.
+	EnvAdminPassword = "HUBDB_ADMIN_PASSWORD"
+	EnvAppPassword   = "HUBDB_APP_PASSWORD"
+)
+
+// ErrUnknownSetting: an environment variable named HUBDB_* (in any letter
+// case) that hubdb does not read, typically a misspelt one that would
+// otherwise be ignored without a word.
+var ErrUnknownSetting = errors.New("not a hubdb setting")
+
+// fixedEnv are the known variables other than the per-database overrides.
+var fixedEnv = []string{
+	EnvDSN, EnvPrefix,
+	EnvTLSCA, EnvTLSServerName, EnvTLSCert, EnvTLSKey,
+	EnvConfig, EnvTestDSN, EnvTestKeep, EnvAdminPassword, EnvAppPassword,
+}
+
+// envList names every known variable for messages, the overrides as one
+// HUBDB_<NAME>_DSN.
+var envList = strings.Join(slices.Insert(slices.Clone(fixedEnv), 1, "HUBDB_<NAME>_DSN"), ", ")
+
+// KnownEnv returns, sorted, every environment variable of hubdb: those
+// [Load] reads ([EnvDSN], [EnvPrefix], HUBDB_<NAME>_DSN for each database,
+// e.g. HUBDB_ESS_DSN, and [EnvTLSCA], [EnvTLSServerName], [EnvTLSCert],
+// [EnvTLSKey]) and those hubdb's tools read ([EnvConfig], [EnvTestDSN],
+// [EnvTestKeep], [EnvAdminPassword], [EnvAppPassword]). Load rejects any
+// other variable whose name starts with HUBDB_ with an error matching
+// [ErrUnknownSetting].
+func KnownEnv() []string {
+	// Reading the root of the embedded file system cannot fail; Load
+	// reports the error should it ever.
+	names, _ := schema.Databases(schema.FS)
+	return knownEnv(names)
+}
+
+// knownEnv is KnownEnv for the databases names.
+func knownEnv(names []string) []string {
+	out := slices.Clone(fixedEnv)
+	for _, name := range names {
+		out = append(out, overrideKey(name))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkEnv rejects every variable of env named HUBDB_* (compared without
+// regard to case) that is not exactly one of knownEnv(names). Its errors
+// name the variable and the nearest known one, never a value.
+func checkEnv(env map[string]string, names []string) error {
+	known := knownEnv(names)
+	var bad []string
+	for key := range env {
+		if len(key) >= len("HUBDB_") && strings.EqualFold(key[:len("HUBDB_")], "HUBDB_") && !slices.Contains(known, key) {
+			bad = append(bad, key)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad) // the same error for the same environment
+	key := bad[0]
+	if !isIdentifier(key) {
+		return fmt.Errorf("config: a variable whose name starts with HUBDB_ but is not a plain name (letters, digits and _, at most 64) is %w", ErrUnknownSetting)
+	}
+	hint := " (known: " + envList + ")"
+	if near, ok := nearest(key[len("HUBDB_"):], trimAll(known, "HUBDB_")); ok {
+		hint = "; did you mean HUBDB_" + near + "?"
+	}
+	if name, ok := overrideName(key); ok && !slices.Contains(names, name) {
+		return fmt.Errorf("config: %s is %w: %w%s", key, ErrUnknownSetting, unknownList(name, names), hint)
+	}
+	return fmt.Errorf("config: %s is %w%s", key, ErrUnknownSetting, hint)
+}
+
+// isIdentifier reports whether s is a non-empty run of ASCII letters,
+// digits and _ of at most 64 bytes: a name that can be shown in an error.
+func isIdentifier(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// trimAll returns ss with prefix removed from each.
+func trimAll(ss []string, prefix string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.TrimPrefix(s, prefix)
+	}
+	return out
+}
