@@ -23,7 +23,13 @@ func (c *conn) err(ctx context.Context, op string, err error) error {
 	if err == nil || err == driver.ErrSkip || err == io.EOF {
 		return err
 	}
-	return c.p.driverError(ctx, op, err, c)
+	err = c.p.driverError(ctx, op, err, c)
+	if st := c.tx.Load(); st != nil && errors.Is(err, ErrDeadlock) {
+		// InnoDB rolled the whole transaction back: whatever fn does with
+		// this error, the transaction cannot commit any more.
+		st.fail(err)
+	}
+	return err
 }
 
 // driverError builds the *DBError of a driver error. Whether the caller's

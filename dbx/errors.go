@@ -180,13 +180,3 @@ func withCause(ctx context.Context, err error) error {
 	}
 	return err
 }
-
-// retryable reports whether a transaction that failed with err may be run
-// again from the start: the server rolled it back (deadlock, lock wait
-// timeout) or the connection was lost before COMMIT was sent.
-func retryable(err error) bool {
-	if errors.Is(err, ErrCommitUnknown) {
-		return false
-	}
-	return errors.Is(err, ErrDeadlock) || errors.Is(err, ErrLockWaitTimeout) || errors.Is(err, ErrServerGone)
-}

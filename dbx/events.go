@@ -110,7 +110,8 @@ func (p *pool) emit(ev Event) {
 		ev.Time = time.Now()
 	}
 	if p.hook != nil {
-		p.hook(ev)
+		// after the log line: a hook that sees the event finds it logged
+		defer p.hook(ev)
 	}
 	level := slog.LevelDebug
 	switch ev.Kind {

@@ -52,7 +52,8 @@ func Retry(attempts int) TxOption {
 
 // RetryBackoff sets the wait before the second attempt (base, default
 // 10 ms) and the largest wait (max, default 1 s); each wait is a random
-// duration up to base·2ⁿ⁻¹, capped at max.
+// duration up to base·2ⁿ⁻¹, capped at max. A zero or negative max means
+// no wait between attempts.
 func RetryBackoff(base, max time.Duration) TxOption {
 	return func(o *txOptions) { o.backoffBase, o.backoffMax = base, max; o.names = append(o.names, "RetryBackoff") }
 }

@@ -75,6 +75,9 @@ func (p *pool) probe(ctx context.Context) error {
 	}
 	db := sql.OpenDB(inner)
 	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		return p.connectError(ctx, err)
+	}
 	var version, host string
 	var port, wait, maxConns int
 	err = db.QueryRowContext(ctx,

@@ -518,6 +518,9 @@ func backoff(ctx context.Context, o txOptions, n int) error {
 	if d <= 0 || d > o.backoffMax {
 		d = o.backoffMax
 	}
+	if d <= 0 { // RetryBackoff with a zero or negative maximum: no wait
+		return ctx.Err()
+	}
 	t := time.NewTimer(rand.N(d + 1))
 	defer t.Stop()
 	select {

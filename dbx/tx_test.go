@@ -297,6 +297,14 @@ func TestStatementTimeoutOverride(t *testing.T) {
 // deadlock runs two transactions that lock rows 1 and 2 in opposite order;
 // the server kills one of them with 1213.
 func deadlock(t *testing.T, d *dbx.DB[dbx.DBTX], opts ...dbx.TxOption) (errs [2]error, calls [2]int) {
+	return deadlockThen(t, d, func(_ context.Context, _ dbx.DBTX, err error) error { return err }, opts...)
+}
+
+// deadlockThen is deadlock whose functions end with after, given the
+// error of their second statement (the victim's is the deadlock).
+func deadlockThen(t *testing.T, d *dbx.DB[dbx.DBTX], after func(context.Context, dbx.DBTX, error) error,
+	opts ...dbx.TxOption,
+) (errs [2]error, calls [2]int) {
 	var barrier sync.WaitGroup
 	barrier.Add(2)
 	var first [2]atomic.Bool
@@ -316,7 +324,7 @@ func deadlock(t *testing.T, d *dbx.DB[dbx.DBTX], opts ...dbx.TxOption) (errs [2]
 					barrier.Wait()
 				}
 				_, err := q.ExecContext(ctx, "UPDATE kv SET v = v + 1 WHERE k = ?", b)
-				return err
+				return after(ctx, q, err)
 			}, opts...)
 		}()
 	}

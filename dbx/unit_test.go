@@ -6,6 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +52,7 @@ func TestKindOf(t *testing.T) {
 
 func TestCommitErrorClassification(t *testing.T) {
 	p := &pool{name: "ess"}
+	nc := &conn{p: p}
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name             string
@@ -60,16 +63,105 @@ func TestCommitErrorClassification(t *testing.T) {
 		{"not sent", driver.ErrBadConn, false, true},
 		{"deadlock on commit", &mysql.MySQLError{Number: 1213}, false, true},
 		{"rolled back by ctx", sql.ErrTxDone, false, false},
+		{"session killed while committing", &mysql.MySQLError{Number: 1927}, true, false},
+		{"server shutdown while committing", &mysql.MySQLError{Number: 1053}, true, false},
+		{"disconnected for inactivity", &mysql.MySQLError{Number: 4031}, true, false},
+		{"server gone", &mysql.MySQLError{Number: 2006}, true, false},
+		{"refused by the server", &mysql.MySQLError{Number: 1180}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := p.commitError(ctx, tc.err)
+			in := tc.err
+			if !errors.Is(in, sql.ErrTxDone) { // as dbx's driver connection reports it
+				in = &DBError{DB: "ess", Op: "commit", Err: in, src: nc}
+			}
+			err := p.commitError(ctx, in)
 			if errors.Is(err, ErrCommitUnknown) != tc.unknown {
 				t.Errorf("%v: ErrCommitUnknown = %v, want %v", err, !tc.unknown, tc.unknown)
 			}
-			if retryable(err) != tc.retries {
-				t.Errorf("%v: retryable = %v, want %v", err, !tc.retries, tc.retries)
+			retries := !errors.Is(err, ErrCommitUnknown) && ownFailure(err, nc)
+			if retries != tc.retries {
+				t.Errorf("%v: retried = %v, want %v", err, retries, tc.retries)
+			}
+			if n := strings.Count(err.Error(), "dbx: "); n != 1 {
+				t.Errorf("%q: %d \"dbx: \" prefixes, want 1", err, n)
 			}
 		})
+	}
+}
+
+// TestOwnFailure: only a failure on the transaction's own connection is
+// retried, and a failed ROLLBACK never makes fn's error retryable.
+func TestOwnFailure(t *testing.T) {
+	p := &pool{name: "ess"}
+	own, other := &conn{p: p}, &conn{p: p}
+	gone := &mysql.MySQLError{Number: 2013}
+	business := errors.New("no")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"own connection lost", &DBError{DB: "ess", Op: "exec", Err: gone, src: own}, true},
+		{"fn wrapped it", fmt.Errorf("saving: %w", &DBError{DB: "ess", Op: "exec", Err: gone, src: own}), true},
+		{"another connection lost", &DBError{DB: "ess", Op: "exec", Err: gone, src: other}, false},
+		{"another database", &DBError{DB: "pv", Op: "exec", Err: gone}, false},
+		{"business error, rollback failed", &rollbackFailed{err: business,
+			rollback: &DBError{DB: "ess", Op: "rollback", Err: gone, src: own}}, false},
+		{"commit unknown", &DBError{DB: "ess", Op: "commit", Err: fmt.Errorf("%w: %w", ErrCommitUnknown, gone), src: own}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ownFailure(tc.err, own); got != tc.want {
+				t.Errorf("ownFailure(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+	rf := &rollbackFailed{err: business, rollback: &DBError{DB: "ess", Op: "rollback", Err: gone, src: own}}
+	if errors.Is(rf, ErrServerGone) || !errors.Is(rf, business) || !strings.Contains(rf.Error(), "rollback failed") {
+		t.Errorf("%v: want it to match only fn's error and say the rollback failed", rf)
+	}
+}
+
+// TestPoolTimeoutLogLimiter lets one line through per interval and counts
+// the rest.
+func TestPoolTimeoutLogLimiter(t *testing.T) {
+	var l logLimiter
+	t0 := time.Unix(1000, 0)
+	if ok, n := l.allow(t0); !ok || n != 0 {
+		t.Fatalf("first: %v, %d", ok, n)
+	}
+	for i := range 5 {
+		if ok, _ := l.allow(t0.Add(time.Duration(i+1) * 100 * time.Millisecond)); ok {
+			t.Fatalf("line %d within the interval allowed", i)
+		}
+	}
+	if ok, n := l.allow(t0.Add(PoolTimeoutLogInterval)); !ok || n != 5 {
+		t.Errorf("after the interval: %v, %d suppressed; want true, 5", ok, n)
+	}
+}
+
+// TestDriverLogIsDebug: the driver's own messages go to the Manager's
+// logger at debug level, naming the database.
+func TestDriverLogIsDebug(t *testing.T) {
+	var buf strings.Builder
+	warn := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	driverLogger{log: warn, db: "ess"}.Print("closing connection: use of closed network connection")
+	if buf.Len() != 0 {
+		t.Errorf("driver line logged at warn level: %s", buf.String())
+	}
+	debug := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	driverLogger{log: debug, db: "ess"}.Print("closing connection")
+	if out := buf.String(); !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "db=ess") {
+		t.Errorf("driver line at debug: %q", out)
+	}
+}
+
+// TestBackoffWithoutMaximum does not panic and does not wait.
+func TestBackoffWithoutMaximum(t *testing.T) {
+	o := txOptions{backoffBase: -time.Millisecond, backoffMax: -time.Second}
+	for n := 1; n < 4; n++ {
+		if err := backoff(context.Background(), o, n); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
