@@ -72,6 +72,22 @@ type conn struct {
 	// after BEGIN, cleared before COMMIT or ROLLBACK): its idle watch
 	// sees every statement start and, for a query, its rows close.
 	tx atomic.Pointer[txState]
+	// openRows counts the rows open on the connection. MySQL's protocol
+	// runs one command at a time: a statement sent while rows are unread
+	// breaks the connection, so dbx refuses it first (errBusy).
+	openRows atomic.Int32
+}
+
+// busy refuses a statement while rows are open on c: only possible inside
+// a transaction, whose one connection two goroutines (or a loop over rows
+// that runs another statement) can reach at once.
+func (c *conn) busy(op string) error {
+	if c.openRows.Load() == 0 {
+		return nil
+	}
+	return &DBError{DB: c.p.name, Op: op, Err: fmt.Errorf(
+		"%w: rows of an earlier query of this transaction are still open; read them to the end or close them first "+
+			"(one connection runs one statement at a time: do not share a transaction between goroutines)", ErrConnBusy), src: c}
 }
 
 // QueryContext claims the gate slot of a plain query, then runs it; its
@@ -79,6 +95,9 @@ type conn struct {
 // they are closed.
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.claimPlain(ctx)
+	if err := c.busy("query"); err != nil {
+		return nil, err
+	}
 	st := c.stmtStart()
 	r, err := c.mysqlConn.QueryContext(ctx, query, args)
 	if err != nil {
@@ -90,6 +109,9 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 
 // ExecContext runs a statement, reporting its error as a *DBError.
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if err := c.busy("exec"); err != nil {
+		return nil, err
+	}
 	st := c.stmtStart()
 	defer st.stmtEnd()
 	res, err := c.mysqlConn.ExecContext(ctx, query, args)
@@ -100,6 +122,9 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 // prepares first (server-side prepared statements), then prepares it.
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c.claimPlain(ctx)
+	if err := c.busy("prepare"); err != nil {
+		return nil, err
+	}
 	s, err := c.mysqlConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, c.err(ctx, "prepare", err)

@@ -33,7 +33,7 @@ func (c *conn) err(ctx context.Context, op string, err error) error {
 }
 
 // driverError builds the *DBError of a driver error. Whether the caller's
-// context had ended is decided from ctx (nil: not known), not from the
+// context had ended is decided from ctx, not from the
 // error chain: when it has, its cause is added, and the broken connection
 // that goes with a cancel does not read as a lost server.
 func (p *pool) driverError(ctx context.Context, op string, err error, src *conn) error {
@@ -41,9 +41,7 @@ func (p *pool) driverError(ctx context.Context, op string, err error, src *conn)
 	if errors.As(err, &de) && de.DB == p.name {
 		return err
 	}
-	if ctx != nil {
-		err = withCause(ctx, err)
-	}
+	err = withCause(ctx, err)
 	return &DBError{DB: p.name, Op: op, Err: err, src: src}
 }
 
@@ -111,7 +109,7 @@ func (c *conn) endErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return c.p.driverError(nil, op, err, c)
+	return c.p.driverError(context.Background(), op, err, c) // endTx adds the context
 }
 
 // mysqlRows is the set of driver interfaces go-sql-driver/mysql's rows
@@ -142,6 +140,7 @@ func (c *conn) wrapRows(ctx context.Context, r driver.Rows, st *txState) driver.
 		st.stmtEnd()
 		return r
 	}
+	c.openRows.Add(1)
 	return &driverRows{mysqlRows: mr, ctx: ctx, c: c, st: st}
 }
 
@@ -157,6 +156,7 @@ func (r *driverRows) Close() error {
 	err := r.mysqlRows.Close()
 	if !r.done {
 		r.done = true
+		r.c.openRows.Add(-1)
 		r.st.stmtEnd()
 	}
 	return r.c.err(r.ctx, "query", err)
@@ -195,6 +195,9 @@ func (c *conn) wrapStmt(ctx context.Context, s driver.Stmt) driver.Stmt {
 }
 
 func (s *driverStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if err := s.c.busy("exec"); err != nil {
+		return nil, err
+	}
 	st := s.c.stmtStart()
 	defer st.stmtEnd()
 	res, err := s.mysqlStmt.ExecContext(ctx, args)
@@ -202,6 +205,9 @@ func (s *driverStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 }
 
 func (s *driverStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if err := s.c.busy("query"); err != nil {
+		return nil, err
+	}
 	st := s.c.stmtStart()
 	r, err := s.mysqlStmt.QueryContext(ctx, args)
 	if err != nil {

@@ -65,6 +65,11 @@ var (
 	// ErrNestedOption: options were passed to a Read or Write nested in a
 	// running transaction, where they cannot apply.
 	ErrNestedOption = errors.New("dbx: option on a nested transaction")
+	// ErrConnBusy: a statement of a transaction was refused because rows
+	// of an earlier query of the same transaction are still open (MySQL
+	// runs one command at a time on a connection); nothing was sent and
+	// the transaction goes on.
+	ErrConnBusy = errors.New("dbx: connection busy")
 	// ErrClosed: the Manager was closed.
 	ErrClosed = errors.New("dbx: manager closed")
 	// ErrServerCheck: an open-time check failed under Config.StrictChecks

@@ -195,25 +195,63 @@ func TestTwoManagersDoNotShareTransactions(t *testing.T) {
 }
 
 // TestTransactionQueriesFromTwoGoroutines: two handles of one database
-// used from two goroutines of one transaction (go test -race).
+// take the transaction's queries from two goroutines at once (go test
+// -race reported the cache), and both run on the one transaction.
 func TestTransactionQueriesFromTwoGoroutines(t *testing.T) {
 	t.Parallel()
 	f := setup(t, small())
 	other := raw(t, f.m, "main")
-	err := f.d.Read(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
+	err := f.d.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
 		var wg sync.WaitGroup
-		errs := make([]error, 2)
+		qs := make([]dbx.DBTX, 2)
 		for i, h := range []*dbx.DB[dbx.DBTX]{f.d, other} {
-			wg.Go(func() {
-				var v int
-				errs[i] = h.Queries(ctx).QueryRowContext(ctx, "SELECT v FROM kv WHERE k = 1").Scan(&v)
-			})
+			wg.Go(func() { qs[i] = h.Queries(ctx) })
 		}
 		wg.Wait()
-		return errors.Join(errs...)
+		for i, q := range qs { // one statement at a time: one connection
+			if _, err := q.ExecContext(ctx, "UPDATE kv SET v = ? WHERE k = ?", 10+i, 1+i); err != nil {
+				return err
+			}
+		}
+		return errBusiness // both statements were in this transaction: both roll back
+	})
+	if !errors.Is(err, errBusiness) {
+		t.Fatal(err)
+	}
+	if v1, v2 := value(t, f.admin, 1), value(t, f.admin, 2); v1 != 0 || v2 != 0 {
+		t.Errorf("v = %d, %d after the rollback, want 0, 0", v1, v2)
+	}
+}
+
+// TestStatementWhileRowsOpenIsRefused: a transaction's connection runs
+// one statement at a time; one sent while rows are open is refused with
+// ErrConnBusy before anything reaches the server, and the transaction
+// goes on (the driver would break the connection).
+func TestStatementWhileRowsOpenIsRefused(t *testing.T) {
+	t.Parallel()
+	f := setup(t, small())
+	err := f.d.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
+		rows, err := q.QueryContext(ctx, "SELECT k FROM kv ORDER BY k")
+		if err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, "UPDATE kv SET v = 1 WHERE k = 1")
+		if !errors.Is(err, dbx.ErrConnBusy) || !strings.Contains(err.Error(), "main") {
+			t.Errorf("statement while rows are open: %v, want ErrConnBusy", err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		_, err = q.ExecContext(ctx, "UPDATE kv SET v = 2 WHERE k = 1")
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if v := value(t, f.admin, 1); v != 2 {
+		t.Errorf("v = %d, want 2", v)
 	}
 }
 
