@@ -21,7 +21,11 @@
 // ConnMaxIdleTime. The driver's README suggests MaxIdleConns equal to
 // MaxOpenConns to avoid churn; dbx keeps the design note's size/overflow
 // split instead, because 18 pools share one server's max_connections and
-// idle connections count against it. Set Overflow to -1 for a fixed pool.
+// idle connections count against it. Size and Overflow are *int so that
+// zero means zero: Overflow: dbx.Int(0) is a fixed pool of Size,
+// dbx.Int(-1) ([Unlimited]) no maximum, nil the default; [Status] shows
+// the values in force. A duration field is switched off with a negative
+// value; each field's doc says what off means.
 //
 // Every path to a connection, transactions and plain calls alike, first
 // passes a FIFO gate sized Size+Overflow (database/sql hands a freed
@@ -79,20 +83,39 @@
 // with [ErrReadOnly]); [DB.Write] in a read-write transaction. dbx commits
 // when the function returns nil and rolls back on an error, a panic (which
 // goes on) or the end of the context; the connection always returns to
-// its pool. The function's ctx carries the transaction under a per-database
-// key, so code called with it joins the transaction: a nested Read or
-// Write joins, [DB.Queries] returns queries bound to it, and even
-// pool-bound queries join when their call's ctx carries it. A Write nested
-// in a Read fails with [ErrWriteInRead].
+// its pool. The function's ctx carries the transaction under a key of its
+// pool (so another Manager's database of the same name never joins it),
+// and code called with it joins the transaction: [DB.Queries] returns
+// queries bound to it, even pool-bound queries join when their call's ctx
+// carries it, a nested Read joins, and a nested Write runs in a SAVEPOINT
+// (its error rolls back to the savepoint and goes to the outer function,
+// which decides). A Write nested in a Read fails with [ErrWriteInRead];
+// options on a nested call fail with [ErrNestedOption]. Once Read or Write
+// returns, the ctx it handed out carries the transaction no more;
+// [Detach] strips the transactions from a ctx for work that must run on
+// its own (dbx.Detach(context.WithoutCancel(ctx)) for a background job).
+// A transaction's connection runs one statement at a time: one sent while
+// rows of the same transaction are open fails with [ErrConnBusy]. After a
+// deadlock the server has rolled the whole transaction back, so it cannot
+// commit even if fn ignores the error. [ReadValue] and [WriteValue] return
+// a value from fn.
 //
-// Options: [TxTimeout], [Isolation], [StatementTimeout] (MariaDB: a
+// Options: [TxTimeout] (when it expires: [ErrTxTimeout], a
+// [*TxTimeoutError] naming the limit and how long the transaction ran;
+// the caller's own deadline stays context.DeadlineExceeded), [Isolation],
+// [StatementTimeout] (MariaDB: a
 // SET STATEMENT ... FOR prefix on each statement, no extra round trip;
 // MySQL: one SET before BEGIN, restored at checkin) and opt-in [Retry] of
 // the whole function on
 // deadlock, lock wait timeout, or a connection lost before COMMIT was
-// sent. A connection lost during COMMIT yields [ErrCommitUnknown] and is
-// never retried: the commit may have happened (for a Read, which has
-// nothing to commit, it is [ErrServerGone] and retried).
+// sent, on the transaction's own connection (a lost answer of another
+// database's call inside fn is not retried: it may have been applied). A
+// connection lost during COMMIT, or a COMMIT answered by 1927, 1053 or
+// 4031 (the session killed, the server shutting down), yields
+// [ErrCommitUnknown] and is never retried: the commit may have happened
+// (for a Read, which has nothing to commit, it is [ErrServerGone] and
+// retried). A failed ROLLBACK is told in the message but never changes
+// what fn's error matches.
 //
 // COMMIT and ROLLBACK are bound to the transaction's context too, although
 // the driver does not watch it during either: when the context ends while
@@ -104,13 +127,25 @@
 //
 // # Errors
 //
-// Errors are [*DBError] values naming the database (and never a password).
-// Match conditions with errors.Is: [ErrPoolTimeout], [ErrTooManyConnections]
-// (1040), [ErrServerGone] (2006, 2013, bad or invalid connection),
-// [ErrReadOnly] (1792), [ErrDeadlock] (1213), [ErrLockWaitTimeout]
-// (1205), [ErrDuplicateKey] (1062), [ErrUnknownDB] (unknown name or 1049),
-// [ErrStatementTimeout], [ErrCommitUnknown]. The driver's *mysql.MySQLError
-// stays reachable with errors.As.
+// Errors are [*DBError] values naming the database (and never a password),
+// on every call path: dbx's driver connection wraps each driver error
+// before database/sql sees it, so the error of a plain :one query from
+// Row.Scan, of a :many query from Rows.Err, of an :exec, inside Read and
+// Write, and of Ping all match the same conditions with errors.Is:
+// [ErrPoolTimeout], [ErrConnect] (no connection could be made: a dial
+// failure or ConnectTimeout, which also match [ErrServerGone]; a refused
+// login; 1040, which also matches [ErrTooManyConnections]),
+// [ErrServerGone] (2006, 2013, bad or invalid connection), [ErrReadOnly]
+// (1792), [ErrDeadlock] (1213), [ErrLockWaitTimeout] (1205),
+// [ErrDuplicateKey] (1062), [ErrUnknownDB] (unknown name or 1049),
+// [ErrNotOpened], [ErrStatementTimeout], [ErrTxTimeout],
+// [ErrCommitUnknown], [ErrConnBusy], [ErrClosed] (also for calls racing
+// Close), and the bad-value conditions ([ErrDataTooLong], ...). Whether
+// the caller's context ended is decided from that context, not from the
+// error chain: then the error matches context.Canceled or
+// context.DeadlineExceeded, and not ErrServerGone. The driver's
+// *mysql.MySQLError stays reachable with errors.As; database/sql's
+// sql.ErrNoRows comes back as it is.
 //
 // # Seeing the pool
 //
@@ -122,12 +157,20 @@
 // Pool.LeakThreshold, and a transaction that runs no statement for longer
 // than Pool.IdleInTxThreshold (a slow HTTP call inside Write), are logged
 // as warnings with the caller's file:line, the first frame outside dbx and
-// gen/. Both use timers, not goroutines.
+// gen/. Both use timers, not goroutines. Events raised while database/sql
+// holds a connection's lock (close, invalidation) are delivered shortly
+// after from a dbx goroutine, so a slow hook never stalls a checkin;
+// [Manager.FlushEvents] waits for them. The hook sees an event after its
+// log line is written. Pool-timeout warnings are logged at most once per
+// [PoolTimeoutLogInterval] per pool, with a count of those suppressed
+// (every one is still an event); the driver's own messages are logged at
+// debug level with the database name.
 //
 // Plain queries keep their gate slot until their rows are closed: they run
 // on database/sql's pool with the slot in their context, and the driver
 // connection that ran them hands it back when database/sql checks it in
-// (for QueryRow, before Row.Scan returns); no goroutine waits. A query's own
-// error from a plain QueryRowContext surfaces from Row.Scan without the
-// database name, because database/sql's Row cannot be wrapped.
+// (for QueryRow, before Row.Scan returns); no goroutine waits. A statement
+// prepared with a pool-bound PrepareContext holds its connection and gate
+// slot until it is closed. driver.Valuer arguments are resolved before a
+// connection is taken, so one that panics leaks nothing.
 package dbx

@@ -116,3 +116,77 @@ func ExampleStatus() {
 	// Output:
 	// ess: size 2 overflow 1: in use 3, idle 0, open 3, waiting 1
 }
+
+func ExampleReadValue() {
+	var sites *dbx.DB[*Site] // e.g. hub.Site
+	name, err := dbx.ReadValue(context.Background(), sites, func(ctx context.Context, q *Site) (string, error) {
+		return q.Name(ctx, 42)
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(name)
+}
+
+// A helper that runs its own Write can be called inside another Write: it
+// runs in a savepoint, so its failure undoes only its own work, and the
+// caller decides whether the whole transaction fails.
+func ExampleDB_Write_nested() {
+	var sites *dbx.DB[*Site]
+	ctx := context.Background()
+	renameBoth := func(ctx context.Context, a, b int64) error {
+		return sites.Write(ctx, func(ctx context.Context, q *Site) error {
+			if err := q.Rename(ctx, a, "A"); err != nil {
+				return err
+			}
+			return q.Rename(ctx, b, "B") // an error here rolls both back to the savepoint
+		})
+	}
+	err := sites.Write(ctx, func(ctx context.Context, q *Site) error {
+		if err := q.Rename(ctx, 42, "Roof east"); err != nil {
+			return err
+		}
+		if err := renameBoth(ctx, 1, 2); err != nil {
+			log.Printf("renames skipped: %v", err) // carry on: 42 still commits
+		}
+		return nil
+	})
+	if err != nil {
+		log.Print(err)
+	}
+}
+
+// Errors match the same conditions on every call path, plain queries
+// included, so one mapping serves every handler.
+func ExampleDBError_httpStatus() {
+	status := func(err error) int {
+		switch {
+		case err == nil:
+			return 200
+		case errors.Is(err, dbx.ErrPoolTimeout), errors.Is(err, dbx.ErrServerGone), errors.Is(err, dbx.ErrConnect):
+			return 503 // shed load; the database is busy or unreachable
+		case errors.Is(err, dbx.ErrTxTimeout), errors.Is(err, dbx.ErrStatementTimeout),
+			errors.Is(err, context.DeadlineExceeded):
+			return 504
+		case errors.Is(err, dbx.ErrDuplicateKey):
+			return 409
+		}
+		return 500
+	}
+	fmt.Println(status(&dbx.DBError{DB: "ess", Op: "query", Err: &mysql.MySQLError{Number: 1969}}))
+	fmt.Println(status(&dbx.DBError{DB: "ess", Op: "exec", Err: &mysql.MySQLError{Number: 1062}}))
+	// Output:
+	// 504
+	// 409
+}
+
+// A background job started from a request must not join the request's
+// transaction, nor die with the request.
+func ExampleDetach() {
+	var sites *dbx.DB[*Site]
+	_ = sites.Write(context.Background(), func(ctx context.Context, q *Site) error {
+		job := dbx.Detach(context.WithoutCancel(ctx))
+		go func() { _ = sites.Queries(job).Rename(job, 7, "renamed later") }() // its own connection
+		return q.Rename(ctx, 42, "Roof east")
+	})
+}
