@@ -29,17 +29,6 @@ func (d *downDialer) dial(ctx context.Context, network, addr string) (net.Conn, 
 	return nd.DialContext(ctx, network, addr)
 }
 
-// setupDialer is setup with a server whose dials can be broken.
-func setupDialer(t *testing.T, p dbx.Pool) (fixture, *downDialer) {
-	t.Helper()
-	srv := server(t).Clone()
-	d := &downDialer{}
-	srv.DialFunc = d.dial
-	schema := newSchema(t, srv)
-	m := open(t, oneDB(srv, schema, p))
-	return fixture{m: m, d: raw(t, m, "main"), admin: admin(t, srv, schema)}, d
-}
-
 // wantDBError checks that err is a *DBError naming the database main and
 // matching every one of want.
 func wantDBError(t *testing.T, what string, err error, want ...error) {
@@ -85,6 +74,11 @@ func TestErrorsClassifyOnEveryPath(t *testing.T) {
 
 	_, err = q.ExecContext(ctx, "INSERT INTO kv VALUES (1, 0)")
 	wantDBError(t, "plain Exec", err, dbx.ErrDuplicateKey)
+
+	// database/sql's own ErrNoRows still comes back as it is
+	if err := q.QueryRowContext(ctx, "SELECT v FROM kv WHERE k = 99").Scan(&x); !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("no rows: %v, want sql.ErrNoRows", err)
+	}
 
 	err = f.d.Write(ctx, func(ctx context.Context, q dbx.DBTX) error {
 		var k int
@@ -167,8 +161,6 @@ func TestRefusedLoginIsConnectNotServerGone(t *testing.T) {
 	t.Parallel()
 	srv := server(t).Clone()
 	schema := newSchema(t, srv)
-	m := open(t, oneDB(srv, schema, small()))
-	d := raw(t, m, "main")
 	ctx := context.Background()
 	a := admin(t, srv, schema)
 	user := "dbxtest_" + schema[len(schema)-6:]
@@ -181,7 +173,6 @@ func TestRefusedLoginIsConnectNotServerGone(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { _, _ = a.ExecContext(context.Background(), "DROP USER '"+user+"'@'%'") })
-	_ = d
 	bad := srv.Clone()
 	bad.User, bad.Passwd = user, "wrong"
 	_, err := dbx.Open(ctx, oneDB(bad, schema, small()))
@@ -190,16 +181,5 @@ func TestRefusedLoginIsConnectNotServerGone(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Errorf("the error shows the password: %v", err)
-	}
-}
-
-// TestErrNoRowsStaysReachable: database/sql's own ErrNoRows still matches.
-func TestErrNoRowsStaysReachable(t *testing.T) {
-	t.Parallel()
-	f := setup(t, small())
-	ctx := context.Background()
-	var v int
-	if err := f.d.Queries(ctx).QueryRowContext(ctx, "SELECT v FROM kv WHERE k = 99").Scan(&v); !errors.Is(err, sql.ErrNoRows) {
-		t.Errorf("err = %v, want sql.ErrNoRows", err)
 	}
 }

@@ -200,13 +200,17 @@ func TestTwoManagersDoNotShareTransactions(t *testing.T) {
 func TestTransactionQueriesFromTwoGoroutines(t *testing.T) {
 	t.Parallel()
 	f := setup(t, small())
-	other := raw(t, f.m, "main")
-	err := f.d.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
+	// a handle with another Q type: the transaction's cached Q is replaced
+	// from both goroutines
+	other, err := dbx.Bind(f.m, "main", func(x dbx.DBTX) wrapQ { return wrapQ{x} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.d.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
 		var wg sync.WaitGroup
 		qs := make([]dbx.DBTX, 2)
-		for i, h := range []*dbx.DB[dbx.DBTX]{f.d, other} {
-			wg.Go(func() { qs[i] = h.Queries(ctx) })
-		}
+		wg.Go(func() { qs[0] = other.Queries(ctx) })
+		wg.Go(func() { qs[1] = f.d.Queries(ctx) })
 		wg.Wait()
 		for i, q := range qs { // one statement at a time: one connection
 			if _, err := q.ExecContext(ctx, "UPDATE kv SET v = ? WHERE k = ?", 10+i, 1+i); err != nil {
@@ -283,3 +287,6 @@ func TestReadValue(t *testing.T) {
 		t.Errorf("failed ReadValue = %d, %v; want 0 and the error", v, err)
 	}
 }
+
+// wrapQ is a second "queries" type over DBTX.
+type wrapQ struct{ dbx.DBTX }

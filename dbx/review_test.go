@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/solarhub/hubdb/dbx"
 )
@@ -132,20 +136,32 @@ func TestNegativeRetryBackoff(t *testing.T) {
 // have been applied).
 func TestRetryOnlyForItsOwnTransaction(t *testing.T) {
 	t.Parallel()
-	f := setup(t, small())
+	srv := server(t)
+	refusing := srv.Clone()
+	var refuse atomic.Bool
+	refusing.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if refuse.Load() {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+		}
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, addr)
+	}
 	p := small()
-	p.ConnectTimeout = 50 * time.Millisecond
-	p.Size = dbx.Int(0)
-	p.Overflow = dbx.Int(1)
-	other, dd := setupDialer(t, p)
-	dd.down.Store(true)
+	p.Size, p.Overflow = dbx.Int(0), dbx.Int(1) // no idle connection: every call dials
+	cfg := dbx.Config{DBs: []dbx.DBConfig{
+		{Name: "main", Schema: newSchema(t, srv), Server: srv, Pool: small()},
+		{Name: "other", Schema: newSchema(t, srv), Server: refusing, Pool: p},
+	}}
+	m := open(t, cfg)
+	main, other := raw(t, m, "main"), raw(t, m, "other")
+	refuse.Store(true)
 	calls := 0
-	err := f.d.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
+	err := main.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
 		calls++
-		_, err := other.d.Queries(ctx).ExecContext(ctx, "UPDATE kv SET v = v + 1 WHERE k = 1")
+		_, err := other.Queries(ctx).ExecContext(ctx, "UPDATE kv SET v = v + 1 WHERE k = 1")
 		return err
 	}, dbx.Retry(3), dbx.RetryBackoff(time.Millisecond, time.Millisecond))
-	if !errors.Is(err, dbx.ErrServerGone) {
+	if !errors.Is(err, dbx.ErrServerGone) || !strings.Contains(err.Error(), "other") {
 		t.Fatalf("err = %v, want the other database's ErrServerGone", err)
 	}
 	if calls != 1 {
@@ -193,25 +209,31 @@ func TestPanickingValuerLeaksNothing(t *testing.T) {
 }
 
 // TestCallsRacingCloseMatchErrClosed: every call made while Close runs
-// either succeeds or fails with ErrClosed.
+// either succeeds or fails with ErrClosed (round after round, callers
+// contending for one connection, Close once some calls have finished).
 func TestCallsRacingCloseMatchErrClosed(t *testing.T) {
 	t.Parallel()
 	srv := server(t)
 	schema := newSchema(t, srv)
-	m, err := dbx.Open(context.Background(), oneDB(srv, schema, small()))
+	for round := 0; round < 20 && !t.Failed(); round++ {
+		raceClose(t, srv, schema)
+	}
+}
+
+func raceClose(t *testing.T, srv *mysql.Config, schema string) {
+	m, err := dbx.Open(context.Background(), oneDB(srv, schema, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), Timeout: 5 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := raw(t, m, "main")
 	ctx := context.Background()
+	const callers, calls = 16, 50
 	var wg sync.WaitGroup
-	var started sync.WaitGroup
-	errs := make(chan error, 400)
-	for i := range 8 {
-		started.Add(1)
+	var done atomic.Int64
+	errs := make(chan error, callers*calls)
+	for i := range callers {
 		wg.Go(func() {
-			started.Done()
-			for range 50 {
+			for range calls {
 				var err error
 				if i%2 == 0 {
 					var v int
@@ -222,13 +244,14 @@ func TestCallsRacingCloseMatchErrClosed(t *testing.T) {
 						return err
 					})
 				}
+				done.Add(1)
 				if err != nil {
 					errs <- err
 				}
 			}
 		})
 	}
-	started.Wait()
+	eventually(t, "20 calls done", func() bool { return done.Load() >= 20 })
 	if err := m.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
