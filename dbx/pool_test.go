@@ -207,6 +207,9 @@ func TestPrePingReplacesKilledConnection(t *testing.T) {
 	if id2 == id {
 		t.Errorf("got the killed connection %d back", id)
 	}
+	if err := m.FlushEvents(ctx); err != nil { // close and invalidation come from a dbx goroutine
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	kinds := map[dbx.EventKind]int{}

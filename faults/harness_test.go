@@ -125,6 +125,7 @@ func appConfig(addr string) *mysql.Config {
 // events counts dbx pool events by kind.
 type events struct {
 	n [16]atomic.Int64
+	m atomic.Pointer[dbx.Manager] // flushed before counts are read
 }
 
 func (e *events) on(ev dbx.Event) {
@@ -133,7 +134,16 @@ func (e *events) on(ev dbx.Event) {
 	}
 }
 
-func (e *events) get(k dbx.EventKind) int64 { return e.n[k].Load() }
+// get returns the count of kind k, once every event raised so far has been
+// delivered (close and invalidation events come from a dbx goroutine).
+func (e *events) get(k dbx.EventKind) int64 {
+	if m := e.m.Load(); m != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = m.FlushEvents(ctx)
+	}
+	return e.n[k].Load()
+}
 
 // hub is the typed handles of loadDBs, opened through dbx.
 type hub struct {
@@ -166,6 +176,7 @@ func openHub(t *testing.T, addr string, p dbx.Pool) *hub {
 	}
 	t.Cleanup(func() { _ = m.Close() })
 	h.m = m
+	h.events.m.Store(m)
 	must := func(err error) {
 		if err != nil {
 			t.Fatal(err)
