@@ -53,7 +53,7 @@ var (
 	contenders    = []struct{ name, desc string }{
 		{"raw-default", "database/sql, `sql.Open` with a plain DSN (plus `parseTime=true`, needed to scan DATETIME): driver and pool defaults, i.e. MaxIdleConns 2, MaxOpenConns unlimited, interpolateParams off (each query with arguments is prepared, executed and closed)."},
 		{"raw-tuned", "database/sql tuned: `interpolateParams=true`, `parseTime`, UTC, MaxOpen = MaxIdle = 16, ConnMaxLifetime 30 min; no extra round trips (no isolation SET, no ping)."},
-		{"hubdb", "hubdb's `dbx` with `Pool{Size: 16, Overflow: -1}` (same 16 connections as raw tuned), through a sqlc-shaped `Queries` bound with `dbx.Bind`: plain `Queries(ctx)` call, `Read`, `Write`. Pre-ping, FIFO gate, leak and idle-in-transaction timers all on, as shipped."},
+		{"hubdb", "hubdb's `dbx` with `Pool{Size: dbx.Int(16), Overflow: dbx.Int(0)}` (same 16 connections as raw tuned), through a sqlc-shaped `Queries` bound with `dbx.Bind`: plain `Queries(ctx)` call, `Read`, `Write`. Pre-ping, FIFO gate, leak and idle-in-transaction timers all on, as shipped."},
 		{"hubdb-default", "hubdb with its default pool (`Pool{}`: size 10, overflow 20, so up to 30 open and 10 kept idle)."},
 		{"gorm", "GORM " + "(gorm.io/gorm + gorm.io/driver/mysql) on the raw-tuned `*sql.DB`, `SkipDefaultTransaction`, silent logger; `Take`, `Find`, `Scan`, `Updates(map)`, `Create`, `Transaction`."},
 		{"sqlx", "sqlx on the raw-tuned `*sql.DB`: `GetContext`, `SelectContext`, `ExecContext`, `BeginTxx`."},
