@@ -207,3 +207,37 @@ func TestFuncPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroMeansZero: Size and Overflow of 0 are settings, nil inherits;
+// -1 is an unlimited overflow; impossible pools are configuration errors.
+func TestZeroMeansZero(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		own, defaults       Pool
+		size, overflow, max int
+	}{
+		{"all defaults", Pool{}, Pool{}, DefaultSize, DefaultOverflow, DefaultSize + DefaultOverflow},
+		{"no overflow", Pool{Overflow: Int(0)}, Pool{}, DefaultSize, 0, DefaultSize},
+		{"own zero beats the defaults", Pool{Overflow: Int(0)}, Pool{Overflow: Int(5)}, DefaultSize, 0, DefaultSize},
+		{"inherited", Pool{}, Pool{Size: Int(3), Overflow: Int(0)}, 3, 0, 3},
+		{"no idle connections", Pool{Size: Int(0), Overflow: Int(4)}, Pool{}, 0, 4, 4},
+		{"unlimited", Pool{Overflow: Int(Unlimited)}, Pool{}, DefaultSize, -1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := resolve(tc.own, tc.defaults)
+			if s.size != tc.size || s.overflow != tc.overflow || s.max() != tc.max {
+				t.Errorf("size %d overflow %d max %d; want %d %d %d", s.size, s.overflow, s.max(), tc.size, tc.overflow, tc.max)
+			}
+			st := Status{Size: s.size, Overflow: s.overflow}
+			if st.Max() != tc.max {
+				t.Errorf("Status.Max() = %d, want %d", st.Max(), tc.max)
+			}
+		})
+	}
+	for _, p := range []Pool{{Overflow: Int(-2)}, {Size: Int(-1)}, {Size: Int(0), Overflow: Int(0)}} {
+		cfg := Config{DBs: []DBConfig{{Name: "ess", Server: mysql.NewConfig(), Pool: p}}}
+		if err := validate(cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("pool %+v: validate = %v, want ErrConfig", p, err)
+		}
+	}
+}
