@@ -64,7 +64,10 @@ type Pool struct {
 	// Default 30 s; negative: no limit beyond the caller's ctx.
 	Timeout time.Duration `yaml:"timeout"`
 	// Recycle closes a connection once it is this old, checked when the
-	// connection is handed out or returned (pool_recycle; ConnMaxLifetime).
+	// connection is handed out or returned (pool_recycle; ConnMaxLifetime)
+	// and, while idle, by the keepalive sweep. Each connection's lifetime
+	// is Recycle minus a random part of up to 20 %, so connections opened
+	// together do not expire (and reconnect) together.
 	// It must stay below the server's wait_timeout. Default 30 min;
 	// negative: connections are never recycled for age.
 	Recycle time.Duration `yaml:"recycle"`
@@ -104,6 +107,21 @@ type Pool struct {
 	// long (a slow call made while holding the transaction). Default 1 s;
 	// negative: no idle-in-transaction warnings.
 	IdleInTxThreshold time.Duration `yaml:"idle_in_tx_threshold"`
+	// Guaranteed is how many connections of the server's budget are
+	// reserved for this pool: other pools on the server never take them
+	// (not by opening, not by stealing its idle connections). Default 0.
+	// With StrictChecks, Open fails when the pools' Guaranteed cannot fit
+	// in the budget.
+	Guaranteed int `yaml:"guaranteed"`
+	// WarmUp opens the Guaranteed connections in the background when the
+	// pool opens, within the budget. Default off.
+	WarmUp bool `yaml:"warm_up"`
+	// KeepAlive pings a connection that sat idle this long, so that the
+	// server's wait_timeout never closes it: after a quiet night no
+	// checkout finds a dead connection. Default: a third of the server's
+	// wait_timeout, at most 5 min; negative: no keepalive (pre-ping still
+	// catches a dead connection at checkout, at the cost of a round trip).
+	KeepAlive time.Duration `yaml:"keep_alive"`
 	// ServerPrepare sends query arguments with server-side prepared
 	// statements (interpolateParams=false: prepare, execute and close, three
 	// round trips) instead of interpolating them into the query text on the
@@ -140,12 +158,23 @@ type Config struct {
 	// idle transactions, open-time checks). Default slog.Default().
 	Logger *slog.Logger
 	// Reserve is how many of a server's max_connections are kept free for
-	// administrators and other clients when checking the pools' budget.
-	// Default 10.
+	// administrators and other clients: the server's connection budget,
+	// shared by all pools on it, is max_connections minus Reserve (divided
+	// by Instances). Default 10; negative: none.
 	Reserve int
+	// ServerBudget sets each server's budget explicitly (the connections
+	// all pools of this process may hold on it), instead of deriving it
+	// from max_connections. Default 0: derived.
+	ServerBudget int `yaml:"server_budget"`
+	// Instances is how many processes of the service share each server:
+	// the derived budget is divided by it. Default 1. Processes that
+	// underestimate it still converge: a server that refuses connections
+	// (1040) lowers the budget of the process that got the refusal.
+	Instances int `yaml:"instances"`
 	// StrictChecks makes Open fail, instead of log a warning, when recycle
-	// is not below the server's wait_timeout or the pools can together open
-	// more connections than max_connections minus Reserve.
+	// is not below the server's wait_timeout or the pools' Guaranteed
+	// connections cannot fit in the server's budget. (The pools' maximums
+	// may exceed the budget: it is enforced at run time.)
 	StrictChecks bool
 	// OnEvent, when set, receives every pool [Event] (connection open,
 	// close, checkout, checkin, invalidation, pool timeout, leak,

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // mysqlConn is the set of driver interfaces go-sql-driver/mysql's
@@ -33,10 +37,36 @@ type connector struct {
 }
 
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	p, b := c.p, c.p.budget
+	var deadline time.Time
+	if p.set.timeout > 0 {
+		deadline = time.Now().Add(p.set.timeout)
+	}
+	if !takeTicket(ctx, p) { // no permit reserved before database/sql dialled
+		if err := b.acquire(ctx, p, deadline); err != nil {
+			return nil, p.driverError(ctx, "connect", err, nil)
+		}
+	}
 	slot := &netSlot{}
-	dc, err := c.inner.Connect(context.WithValue(ctx, netSlotKey{}, slot))
-	if err != nil {
-		return nil, c.p.connectError(ctx, err)
+	var dc driver.Conn
+	for {
+		var err error
+		b.countAttempt()
+		dc, err = c.inner.Connect(context.WithValue(ctx, netSlotKey{}, slot))
+		if err == nil {
+			break
+		}
+		if !isTooManyConnections(err) {
+			b.release(p)
+			return nil, p.connectError(ctx, err)
+		}
+		// The server is full (other processes, other clients): lower
+		// this process's budget and wait for a permit again, instead of
+		// failing the caller while its timeout allows.
+		b.refusedConnect(p)
+		if werr := b.acquire(ctx, p, deadline); werr != nil {
+			return nil, p.connectError(ctx, fmt.Errorf("%w (after the server refused: %w)", werr, err))
+		}
 	}
 	mc, ok := dc.(mysqlConn)
 	if !ok {
@@ -44,10 +74,58 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		return nil, fmt.Errorf("driver connection %T lacks the interfaces dbx forwards", dc)
 	}
 	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1), netConn: slot.c}
-	cn.returned.Store(time.Now().UnixNano())
+	now := time.Now()
+	cn.returned.Store(now.UnixNano())
+	cn.expires = p.set.expiry(now)
+	b.register(cn)
+	if b.needsRead(maxConnectionsReread) {
+		cn.readMaxConnections(ctx)
+	}
 	c.p.emit(Event{Kind: EventOpen, ConnID: cn.id})
 	return cn, nil
 }
+
+// maxConnectionsReread is how often a new connection reads
+// @@global.max_connections again (SET GLOBAL can change it).
+const maxConnectionsReread = 30 * time.Second
+
+// readMaxConnections reads @@global.max_connections on the new connection
+// c and updates the budget (a failure is ignored: the old value stays).
+func (c *conn) readMaxConnections(ctx context.Context) {
+	rows, err := c.mysqlConn.QueryContext(ctx, "SELECT @@global.max_connections", nil)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if rows.Next(v) != nil {
+		return
+	}
+	var n int64
+	switch x := v[0].(type) {
+	case int64:
+		n = x
+	case []byte:
+		n, _ = strconv.ParseInt(string(x), 10, 64)
+	}
+	if n > 0 {
+		c.p.budget.noteMaxConnections(int(n))
+	}
+}
+
+// isTooManyConnections reports the server's 1040 refusal.
+func isTooManyConnections(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1040
+}
+
+// The states of a connection as the budget sees it.
+const (
+	connBusy    int32 = iota // checked out, or being opened
+	connIdle                 // in database/sql's idle list
+	connDead                 // closed by dbx while idle (stolen, trimmed, expired): its permit is gone
+	connPinging              // idle, being pinged by the keepalive
+)
 
 func (c *connector) Driver() driver.Driver { return c.inner.Driver() }
 
@@ -72,6 +150,13 @@ type conn struct {
 	// after BEGIN, cleared before COMMIT or ROLLBACK): its idle watch
 	// sees every statement start and, for a query, its rows close.
 	tx atomic.Pointer[txState]
+	// state is connBusy, connIdle, connDead or connPinging; expires is
+	// the connection's own jittered end of life (zero: none). pingMu is
+	// held while the keepalive pings it.
+	state   atomic.Int32
+	expires time.Time
+	pingMu  sync.Mutex
+	killed  atomic.Bool
 	// openRows counts the rows open on the connection. MySQL's protocol
 	// runs one command at a time: a statement sent while rows are unread
 	// breaks the connection, so dbx refuses it first (errBusy).
@@ -210,8 +295,19 @@ func recordingDial(dial dialFunc) dialFunc {
 // database/sql discards the connection and takes or opens another: a dead
 // pooled connection is never handed to a caller.
 func (c *conn) ResetSession(ctx context.Context) error {
-	if c.aborted.Load() {
+	for !c.checkOut() {
+		if c.state.Load() != connPinging {
+			// taken over by another pool, trimmed or expired while idle:
+			// database/sql discards it and takes or opens another
+			return driver.ErrBadConn
+		}
+		c.waitPing()
+	}
+	if c.aborted.Load() || c.killed.Load() {
 		return driver.ErrBadConn
+	}
+	if c.expired(time.Now()) {
+		return driver.ErrBadConn // recycled: Close gives its permit back
 	}
 	if err := c.mysqlConn.ResetSession(ctx); err != nil {
 		c.p.emitLater(Event{Kind: EventInvalidate, ConnID: c.id, Err: fmt.Errorf("liveness check: %w", err)})
@@ -235,9 +331,48 @@ func (c *conn) ResetSession(ctx context.Context) error {
 // IsValid records the checkin time and reports a broken connection as an
 // invalidation.
 func (c *conn) IsValid() bool {
-	valid := c.isValid()
+	valid := c.isValid() && !c.killed.Load() && !c.expired(time.Now())
 	c.checkInPlain(!valid)
+	if valid && c.state.CompareAndSwap(connBusy, connIdle) {
+		c.p.idle.Add(1)
+		c.p.budget.idled(c.p) // a caller waiting for the server's budget may take it (over)
+	}
 	return valid
+}
+
+// waitPing waits until the keepalive's ping of c is answered.
+func (c *conn) waitPing() {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	_ = c.state.Load() // the ping is over: the state is idle or dead again
+}
+
+// checkOut moves an idle connection to busy.
+func (c *conn) checkOut() bool { return c.leaveIdle(connBusy) }
+
+// leaveIdle moves an idle connection to state to, keeping the pool's idle
+// count.
+func (c *conn) leaveIdle(to int32) bool {
+	if c.state.CompareAndSwap(connIdle, to) {
+		c.p.idle.Add(-1)
+		return true
+	}
+	return false
+}
+
+// expired reports whether c outlived its jittered lifetime.
+func (c *conn) expired(now time.Time) bool {
+	return !c.expires.IsZero() && now.After(c.expires)
+}
+
+// kill closes the socket of a connection dbx took away while idle (stolen,
+// trimmed, expired, failed keepalive): the server frees its slot at once;
+// database/sql discards the connection at its next checkout.
+func (c *conn) kill() {
+	c.killed.Store(true)
+	if c.netConn != nil {
+		_ = c.netConn.Close()
+	}
 }
 
 func (c *conn) isValid() bool {
@@ -255,8 +390,11 @@ func (c *conn) isValid() bool {
 
 // Close closes the physical connection.
 func (c *conn) Close() error {
+	c.pingMu.Lock() // not while the keepalive pings it
+	defer c.pingMu.Unlock()
 	c.checkInPlain(true)
 	if c.closed.CompareAndSwap(false, true) {
+		c.p.budget.closed(c)
 		c.p.emitLater(Event{Kind: EventClose, ConnID: c.id})
 	}
 	return c.mysqlConn.Close()

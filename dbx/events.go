@@ -48,13 +48,25 @@ const (
 	// which kind it was and Err is what the attempt returned (nil after a
 	// commit).
 	EventTxEnd
+	// EventSteal: an idle connection (ConnID) of this pool was closed to
+	// serve another pool on the same server, whose budget was full; Err
+	// names the pool it served.
+	EventSteal
+	// EventShrink: the server refused a connection of this pool with 1040
+	// and the server's budget was lowered; Err tells the new budget.
+	EventShrink
+	// EventKeepAlive: the keepalive closed an idle connection (ConnID)
+	// that failed its ping or outlived its jittered lifetime; Err says
+	// which.
+	EventKeepAlive
 )
 
 var eventNames = [...]string{
 	EventOpen: "open", EventClose: "close", EventCheckout: "checkout", EventCheckin: "checkin",
 	EventInvalidate: "invalidate", EventPoolTimeout: "pool timeout", EventLeak: "leak",
 	EventIdleInTx: "idle in transaction", EventRetry: "retry", EventCheck: "check",
-	EventTxEnd: "transaction end",
+	EventTxEnd: "transaction end", EventSteal: "steal", EventShrink: "budget shrink",
+	EventKeepAlive: "keepalive close",
 }
 
 // String returns the event's name, e.g. "checkout".
@@ -100,7 +112,10 @@ var eventMessages = [...]string{
 	EventLeak:     "dbx: connection held longer than the leak threshold",
 	EventIdleInTx: "dbx: transaction idle: no statement ran for longer than the threshold",
 	EventRetry:    "dbx: retrying transaction", EventCheck: "dbx: server check",
-	EventTxEnd: "dbx: transaction ended",
+	EventTxEnd:     "dbx: transaction ended",
+	EventSteal:     "dbx: idle connection closed to serve another pool (server budget full)",
+	EventShrink:    "dbx: server refused a connection: budget lowered",
+	EventKeepAlive: "dbx: idle connection closed by the keepalive",
 }
 
 // emit fills in DB and Time, calls the hook and logs ev.
@@ -117,7 +132,7 @@ func (p *pool) emit(ev Event) {
 	switch ev.Kind {
 	case EventLeak, EventIdleInTx, EventCheck, EventPoolTimeout:
 		level = slog.LevelWarn
-	case EventRetry:
+	case EventRetry, EventShrink:
 		level = slog.LevelInfo
 	}
 	ctx := context.Background()

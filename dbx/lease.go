@@ -32,7 +32,13 @@ func (p *pool) acquire(ctx context.Context, site callSite) (*lease, error) {
 	if err := p.admit(ctx, start); err != nil {
 		return nil, err
 	}
-	conn, err := p.db.Conn(ctx)
+	t, err := p.reserve(ctx, start)
+	if err != nil {
+		p.gate.release()
+		return nil, err
+	}
+	conn, err := p.db.Conn(withTicket(ctx, t))
+	t.done()
 	if err != nil {
 		p.gate.release()
 		if ctx.Err() != nil { // the caller gave up before a connection was ready
@@ -58,6 +64,24 @@ func (p *pool) newLease(conn *sql.Conn, start time.Time, site callSite) *lease {
 		p.emit(Event{Kind: EventCheckout, Site: l.site.String(), Wait: l.start.Sub(start)})
 	}
 	return l
+}
+
+// reserve takes the server budget's permit for a new connection when p
+// has no idle one (see budget.reserve), bounded by what is left of
+// Pool.Timeout since start.
+func (p *pool) reserve(ctx context.Context, start time.Time) (*ticket, error) {
+	var deadline time.Time
+	if p.set.timeout > 0 {
+		deadline = start.Add(p.set.timeout)
+	}
+	t, err := p.budget.reserve(ctx, p, deadline)
+	if err != nil {
+		err = wrap(p.name, "acquire", err)
+		if errors.Is(err, ErrPoolTimeout) {
+			p.emit(Event{Kind: EventPoolTimeout, Wait: time.Since(start), Err: err})
+		}
+	}
+	return t, err
 }
 
 // admit takes a gate slot or returns why it could not.

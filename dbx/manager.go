@@ -15,6 +15,9 @@ type Manager struct {
 	pools map[string]*pool
 	names []string
 	known []string // Config.Known
+	// budgets holds one connection budget per server, by server id.
+	budgets map[string]*budget
+	sweep   *sweeper
 	log   *slog.Logger
 }
 
@@ -31,9 +34,19 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Manager{pools: make(map[string]*pool, len(cfg.DBs)), log: log, known: slices.Clone(cfg.Known)}
+	m := &Manager{pools: make(map[string]*pool, len(cfg.DBs)), log: log, known: slices.Clone(cfg.Known),
+		budgets: map[string]*budget{}}
+	budgetOf := func(p *pool) *budget {
+		b := m.budgets[p.server.id]
+		if b == nil {
+			b = newBudget(p.server.id, p.server.addr, p.server.maxConnections, cfg)
+			m.budgets[p.server.id] = b
+		}
+		b.join(p)
+		return b
+	}
 	for _, d := range cfg.DBs {
-		p, err := openPool(ctx, d, cfg, log)
+		p, err := openPool(ctx, d, cfg, log, budgetOf)
 		if err != nil {
 			_ = m.Close()
 			return nil, err
@@ -46,62 +59,58 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		_ = m.Close()
 		return nil, err
 	}
+	pools := make([]*pool, 0, len(m.names))
+	for _, name := range m.names {
+		pools = append(pools, m.pools[name])
+	}
+	m.sweep = startSweeper(pools)
+	for _, p := range pools {
+		if p.set.warmUp && p.set.floor > 0 {
+			go p.warmUp(p.set.floor)
+		}
+	}
 	return m, nil
 }
 
-// check compares every pool with its server: Recycle must stay below
-// wait_timeout, and the pools on one server must together fit in
-// max_connections minus Reserve.
+// check compares every pool with its server: without keepalive, Recycle
+// must stay below wait_timeout; the Guaranteed connections of the pools on
+// one server must fit in its budget. (The pools' maximums may add up to
+// more than the budget: it is enforced when connections open.) Problems
+// are reported in a fixed order: by database, then by server.
 func (m *Manager) check(cfg Config) error {
-	reserve := cfg.Reserve
-	switch {
-	case reserve == 0:
-		reserve = DefaultReserve
-	case reserve < 0:
-		reserve = 0
-	}
-	type budget struct {
-		sum, maxConns int
-		unlimited     bool
-		addr          string
-		names         []string
-	}
-	servers := map[string]*budget{}
 	var problems []error
+	var at []string // the database each problem is reported on
 	for _, name := range m.names {
 		p := m.pools[name]
 		wt := p.server.waitTimeout
-		if wt > 0 && (p.set.recycle == 0 || p.set.recycle >= wt) {
+		if p.set.keepAlive < 0 && wt > 0 && (p.set.recycle == 0 || p.set.recycle >= wt) {
 			problems = append(problems, &DBError{DB: name, Op: "check", Err: fmt.Errorf(
-				"recycle %v is not below the server's wait_timeout %v: idle connections die on the server first",
+				"recycle %v is not below the server's wait_timeout %v and keepalive is off: idle connections die on the server first",
 				p.set.recycle, wt)})
+			at = append(at, name)
 		}
-		b := servers[p.server.id]
-		if b == nil {
-			b = &budget{maxConns: p.server.maxConnections, addr: p.server.addr}
-			servers[p.server.id] = b
-		}
-		if p.set.max() == 0 {
-			b.unlimited = true
-		}
-		b.sum += p.set.max()
-		b.names = append(b.names, name)
 	}
-	ids := make([]string, 0, len(servers))
-	for id := range servers {
+	ids := make([]string, 0, len(m.budgets))
+	for id := range m.budgets {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		b := servers[id]
-		if limit := b.maxConns - reserve; b.unlimited {
+		b := m.budgets[id]
+		b.mu.Lock()
+		floors, ceiling := b.floors(), b.ceiling
+		names := make([]string, 0, len(b.pools))
+		for _, p := range b.pools {
+			names = append(names, p.name)
+		}
+		b.mu.Unlock()
+		slices.Sort(names)
+		if ceiling > 0 && floors > ceiling {
 			problems = append(problems, fmt.Errorf(
-				"dbx: server %s (%s): pools %v include one with unlimited overflow, over max_connections %d minus reserve %d = %d",
-				id, b.addr, b.names, b.maxConns, reserve, limit))
-		} else if b.sum > limit {
-			problems = append(problems, fmt.Errorf(
-				"dbx: server %s (%s): pools %v may open %d connections, over max_connections %d minus reserve %d = %d",
-				id, b.addr, b.names, b.sum, b.maxConns, reserve, limit))
+				"dbx: server %s (%s): the pools' guaranteed connections add up to %d, over the server's budget %d "+
+					"(max_connections %d minus reserve %d, divided by %d instances): lower Pool.Guaranteed",
+				id, b.addr, floors, ceiling, b.maxConns, b.reserveConns, b.instances))
+			at = append(at, names[0])
 		}
 	}
 	if len(problems) == 0 {
@@ -110,19 +119,25 @@ func (m *Manager) check(cfg Config) error {
 	if cfg.StrictChecks {
 		return fmt.Errorf("%w: %w", ErrServerCheck, errors.Join(problems...))
 	}
-	for _, err := range problems {
-		ev := Event{Kind: EventCheck, Err: err}
-		var de *DBError
-		if errors.As(err, &de) {
-			m.pools[de.DB].emit(ev)
-			continue
-		}
-		for _, p := range m.pools { // a budget problem: report once, on the first pool
-			p.emit(ev)
-			break
-		}
+	for i, err := range problems {
+		m.pools[at[i]].emit(Event{Kind: EventCheck, Err: err})
 	}
 	return nil
+}
+
+// Servers returns the connection budget of every server the pools use,
+// sorted by server.
+func (m *Manager) Servers() []ServerStatus {
+	ids := make([]string, 0, len(m.budgets))
+	for id := range m.budgets {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]ServerStatus, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m.budgets[id].status())
+	}
+	return out
 }
 
 // Names returns the logical database names, sorted.
@@ -180,6 +195,7 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 // connections close when they are returned. The events of the closed
 // connections are delivered before Close returns.
 func (m *Manager) Close() error {
+	m.sweep.close()
 	var errs []error
 	for _, name := range m.names {
 		errs = append(errs, m.pools[name].close())

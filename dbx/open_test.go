@@ -18,6 +18,7 @@ func TestOpenChecksRecycleAgainstWaitTimeout(t *testing.T) {
 	srv.Params = map[string]string{"wait_timeout": "60"} // session scope: only these connections
 	p := small()
 	p.Recycle = 2 * time.Minute
+	p.KeepAlive = -1 // without keepalive, idle connections would die on the server first
 	cfg := oneDB(srv, schema, p)
 
 	cfg.StrictChecks = true
@@ -25,7 +26,7 @@ func TestOpenChecksRecycleAgainstWaitTimeout(t *testing.T) {
 	if !errors.Is(err, dbx.ErrServerCheck) {
 		t.Fatalf("strict: err = %v, want ErrServerCheck", err)
 	}
-	for _, want := range []string{"main", "recycle 2m0s", "wait_timeout 1m0s"} {
+	for _, want := range []string{"main", "recycle 2m0s", "wait_timeout 1m0s", "keepalive is off"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -43,44 +44,47 @@ func TestOpenChecksRecycleAgainstWaitTimeout(t *testing.T) {
 	cfg = oneDB(srv, schema, p)
 	cfg.StrictChecks = true
 	open(t, cfg) // below wait_timeout: passes
+
+	p.Recycle, p.KeepAlive = 2*time.Minute, 0 // the keepalive pings idle connections before wait_timeout
+	cfg = oneDB(srv, schema, p)
+	cfg.StrictChecks = true
+	open(t, cfg)
 }
 
-func TestOpenChecksConnectionBudget(t *testing.T) {
+// TestOpenWithDefaultsWarnsAboutNothing: 18 pools of the default size on
+// one server may together exceed max_connections; the budget enforces
+// the limit at run time, so Open has nothing to warn about. Only
+// guaranteed connections that cannot fit are a problem.
+func TestOpenWithDefaultsWarnsAboutNothing(t *testing.T) {
 	t.Parallel()
 	srv := server(t)
 	schema := newSchema(t, srv)
-	// Enough default pools (10+20 each) to exceed this server's
-	// max_connections minus the default reserve of 10.
 	var maxConns int
 	if err := admin(t, srv, schema).QueryRow("SELECT @@global.max_connections").Scan(&maxConns); err != nil {
 		t.Fatal(err)
 	}
-	pools := (maxConns-10)/30 + 1
-	want := fmt.Sprintf("may open %d connections", pools*30)
+	pools := (maxConns-dbx.DefaultReserve)/(dbx.DefaultSize+dbx.DefaultOverflow) + 1 // their maximums exceed the budget
 	var cfg dbx.Config
 	for i := range pools {
 		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: fmt.Sprintf("db%d", i), Schema: schema, Server: srv})
 	}
-	cfg.StrictChecks = true
-	_, err := dbx.Open(context.Background(), cfg)
-	if !errors.Is(err, dbx.ErrServerCheck) {
-		t.Fatalf("strict: %d pools of 30 on max_connections %d: err = %v, want ErrServerCheck", pools, maxConns, err)
-	}
-	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "reserve 10") {
-		t.Errorf("error %q does not explain the budget (%s)", err, want)
-	}
-
 	var logs logBuffer
-	cfg.StrictChecks = false
 	cfg.Logger = logs.logger()
-	open(t, cfg)
-	if out := logs.String(); !strings.Contains(out, want) {
-		t.Errorf("no budget warning logged:\n%s", out)
+	cfg.StrictChecks = true
+	m := open(t, cfg)
+	if out := logs.String(); strings.Contains(out, "level=WARN") {
+		t.Errorf("Open with default pools warned:\n%s", out)
+	}
+	ss := m.Servers()
+	if len(ss) != 1 || ss[0].Ceiling != maxConns-dbx.DefaultReserve || len(ss[0].Pools) != pools {
+		t.Errorf("servers %v; want one with budget %d and %d pools", ss, maxConns-dbx.DefaultReserve, pools)
 	}
 
-	cfg.StrictChecks = true
-	cfg.Defaults = dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(2)} // 4 per pool fits
-	open(t, cfg)
+	cfg.Defaults.Guaranteed = maxConns/pools + 1 // guaranteed connections cannot fit
+	_, err := dbx.Open(context.Background(), cfg)
+	if !errors.Is(err, dbx.ErrServerCheck) || !strings.Contains(err.Error(), "guaranteed") {
+		t.Errorf("guaranteed over the budget: %v, want ErrServerCheck", err)
+	}
 }
 
 func TestOpenFailsFastNamingTheDatabase(t *testing.T) {

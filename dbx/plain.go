@@ -24,6 +24,7 @@ type plainLease struct {
 	mu       sync.Mutex
 	claimed  bool // a driver connection holds the slot
 	returned bool // the call returned to dbx
+	ticket   *ticket
 }
 
 type plainKey struct{}
@@ -35,8 +36,13 @@ func (p *pool) acquirePlain(ctx context.Context, site callSite) (*plainLease, co
 	if err := p.admit(ctx, start); err != nil {
 		return nil, ctx, err
 	}
-	pl := &plainLease{lease: p.newLease(nil, start, site)}
-	return pl, context.WithValue(ctx, plainKey{}, pl), nil
+	t, err := p.reserve(ctx, start)
+	if err != nil {
+		p.gate.release()
+		return nil, ctx, err
+	}
+	pl := &plainLease{lease: p.newLease(nil, start, site), ticket: t}
+	return pl, withTicket(context.WithValue(ctx, plainKey{}, pl), t), nil
 }
 
 // claim is called by the driver connection that runs the query.
@@ -69,6 +75,7 @@ func (pl *plainLease) checkedIn(broken bool) {
 // connection holds the slot (the query failed before reaching one, or its
 // connection was discarded), it goes back now.
 func (pl *plainLease) callReturned() {
+	pl.ticket.done() // the budget permit, if no dial used it
 	pl.mu.Lock()
 	pl.returned = true
 	release := !pl.claimed

@@ -3,6 +3,7 @@ package dbx
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -26,6 +27,12 @@ type pool struct {
 	dbtx    *poolDBTX
 	leaks   atomic.Int64
 	events  eventQueue
+	// budget is the server's connection budget; budgetOpen and conns (the
+	// pool's open connections) are guarded by budget.mu.
+	budget     *budget
+	budgetOpen int
+	conns      map[*conn]struct{}
+	idle       atomic.Int32 // connections in state connIdle
 	// timeoutLog rate-limits pool-timeout warnings in the log.
 	timeoutLog logLimiter
 }
@@ -41,13 +48,15 @@ type serverInfo struct {
 
 // openPool detects the server flavour on a bootstrap connection, then
 // opens the pool with the statement timeout in its DSN and pings it.
-func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger) (*pool, error) {
-	p := &pool{name: d.Name, cfg: d, set: resolve(d.Pool, cfg.Defaults), log: log, hook: cfg.OnEvent}
+func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger, budgetOf func(*pool) *budget) (*pool, error) {
+	p := &pool{name: d.Name, cfg: d, set: resolve(d.Pool, cfg.Defaults), log: log, hook: cfg.OnEvent,
+		conns: map[*conn]struct{}{}}
 	p.gate = newGate(p.set.max())
 	p.dbtx = &poolDBTX{p: p}
-	if err := p.probe(ctx); err != nil {
+	if err := p.whileFull(ctx, func() error { return p.probe(ctx) }); err != nil {
 		return nil, wrap(p.name, "open", err)
 	}
+	p.budget = budgetOf(p)
 	inner, err := mysql.NewConnector(driverConfig(d, p.set, log, p.flavour, true))
 	if err != nil {
 		return nil, wrap(p.name, "open", err)
@@ -57,11 +66,59 @@ func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger) (*p
 	p.db.SetMaxIdleConns(p.set.size)
 	p.db.SetConnMaxLifetime(p.set.recycle)
 	p.db.SetConnMaxIdleTime(p.set.maxIdleTime)
-	if err := p.db.PingContext(ctx); err != nil {
+	if err := p.whileFull(ctx, func() error { return p.db.PingContext(ctx) }); err != nil {
 		_ = p.db.Close()
+		p.budget.leave(p)
 		return nil, wrap(p.name, "ping", err)
 	}
 	return p, nil
+}
+
+// warmUp opens n connections in the background (within the server's
+// budget, through the gate) and leaves them idle.
+func (p *pool) warmUp(n int) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(p.set.timeout, 5*time.Second))
+	defer cancel()
+	conns := make([]*sql.Conn, 0, n)
+	for range n {
+		if err := p.gate.acquire(ctx, p.set.timeout, nil); err != admitted {
+			break
+		}
+		c, err := p.db.Conn(ctx)
+		if err != nil {
+			p.gate.release()
+			break
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		_ = c.Close()
+		p.gate.release()
+	}
+}
+
+// whileFull runs f until it does not fail with 1040 or ctx ends: a process
+// that starts while the server has no free connection waits for one
+// (within Open's ctx), saying so once in the log, instead of failing.
+func (p *pool) whileFull(ctx context.Context, f func() error) error {
+	said := false
+	for {
+		err := f()
+		if err == nil || !errors.Is(wrap(p.name, "open", err), ErrTooManyConnections) {
+			return err
+		}
+		if !said {
+			said = true
+			p.log.Warn("dbx: server full (1040) at open: waiting for a free connection within Open's context", "db", p.name)
+		}
+		t := time.NewTimer(budgetGrowInterval)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (server full since Open started)", err)
+		}
+	}
 }
 
 // probe reads the server's flavour, wait_timeout and max_connections on a

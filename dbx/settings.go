@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,18 @@ type settings struct {
 	leakThreshold     time.Duration
 	idleInTxThreshold time.Duration
 	serverPrepare     bool
+	floor             int
+	warmUp            bool
+	keepAlive         time.Duration // 0: from the server's wait_timeout; < 0: off
+}
+
+// expiry returns the end of life of a connection opened at now: Recycle
+// minus a random part of up to 20 %, or zero without Recycle.
+func (s settings) expiry(now time.Time) time.Time {
+	if s.recycle <= 0 {
+		return time.Time{}
+	}
+	return now.Add(s.recycle - rand.N(s.recycle/5+1))
 }
 
 // max returns the pool's connection limit, Size+Overflow, or 0 for an
@@ -79,6 +92,15 @@ func resolve(own, defaults Pool) settings {
 		leakThreshold:     pickDur(own.LeakThreshold, defaults.LeakThreshold, DefaultLeakThreshold),
 		idleInTxThreshold: pickDur(own.IdleInTxThreshold, defaults.IdleInTxThreshold, DefaultIdleInTxThreshold),
 		serverPrepare:     own.ServerPrepare || defaults.ServerPrepare,
+		floor:             max(own.Guaranteed, 0),
+		warmUp:            own.WarmUp || defaults.WarmUp,
+		keepAlive:         own.KeepAlive,
+	}
+	if s.floor == 0 {
+		s.floor = max(defaults.Guaranteed, 0)
+	}
+	if s.keepAlive == 0 {
+		s.keepAlive = defaults.KeepAlive
 	}
 	return s
 }

@@ -1,0 +1,641 @@
+package dbx
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// budgetGrowInterval is how often a budget lowered after error 1040 grows
+// back by one connection (additive increase). It also bounds how often a
+// process whose budget was lowered to what it holds tries the server
+// again: about one connection attempt per interval.
+const budgetGrowInterval = 250 * time.Millisecond
+
+// budget is the connection budget of one server, shared by all the pools
+// of a Manager on it: the physical connections they hold open (in use,
+// idle, or being dialled) never exceed it. A pool that needs a new
+// connection when the budget is full first takes over an idle connection
+// of another pool (closing it: a steal), else waits in arrival order
+// across all pools of the server, bounded by its own Pool.Timeout. Each
+// pool's Floor connections are reserved for it. When the server refuses a
+// connection with 1040 (other processes, other clients), the budget is
+// lowered to what the process holds (multiplicative decrease) and grows
+// back by one per budgetGrowInterval (additive increase); the caller waits
+// instead of getting the error while its timeout allows.
+type budget struct {
+	id, addr string
+
+	mu       sync.Mutex
+	ceiling  int // max_connections minus Reserve, divided by Instances, or ServerBudget; 0: none known
+	shrunkTo int // > 0 or shrunk: the limit after the last 1040
+	shrunk   bool
+	shrunkAt time.Time
+	open     int // permits held: connections open or being dialled
+	pools    []*pool
+	waiters  list.List // of *budgetWaiter, oldest first
+
+	maxConns     int // @@global.max_connections as last read
+	readAt       time.Time
+	reserveConns int
+	instances    int
+	explicit     int // Config.ServerBudget
+	steals       int64
+	shrinks      int64
+	refused      int64
+	waits        int64
+	timeouts     int64
+	trimmed      int64
+	attempts     int64 // connection attempts (dials) made
+	lastShrink   int   // the limit set by the last shrink, for the event
+}
+
+// budgetWaiter is a caller waiting for a permit of pool p.
+type budgetWaiter struct {
+	p         *pool
+	ready     chan struct{}
+	granted   bool
+	victim    *conn // a stolen idle connection to close after the grant
+	allowIdle bool  // a reservation: may be told to use an idle connection of p
+	useIdle   bool  // granted without a permit: p has an idle connection for it
+}
+
+func newBudget(id, addr string, maxConns int, cfg Config) *budget {
+	b := &budget{id: id, addr: addr, maxConns: maxConns, readAt: time.Now(),
+		reserveConns: resolveReserve(cfg.Reserve), instances: max(cfg.Instances, 1), explicit: cfg.ServerBudget}
+	b.ceiling = b.computeCeiling()
+	return b
+}
+
+func resolveReserve(r int) int {
+	switch {
+	case r == 0:
+		return DefaultReserve
+	case r < 0:
+		return 0
+	}
+	return r
+}
+
+// computeCeiling returns the budget before any shrink. b.mu is held (or b
+// is new).
+func (b *budget) computeCeiling() int {
+	if b.explicit > 0 {
+		return b.explicit
+	}
+	if b.maxConns <= 0 {
+		return 0
+	}
+	return max((b.maxConns-b.reserveConns)/b.instances, 1)
+}
+
+// limit returns the budget in force at now. b.mu is held.
+func (b *budget) limit(now time.Time) int {
+	if b.ceiling == 0 && !b.shrunk {
+		return math.MaxInt
+	}
+	if !b.shrunk {
+		return b.ceiling
+	}
+	l := b.shrunkTo + int(now.Sub(b.shrunkAt)/budgetGrowInterval)
+	if b.ceiling > 0 && l >= b.ceiling {
+		b.shrunk = false
+		return b.ceiling
+	}
+	return l
+}
+
+// reservedFor returns the permits reserved for the floors of pools other
+// than p that they do not hold yet. b.mu is held.
+func (b *budget) reservedFor(p *pool) int {
+	n := 0
+	for _, q := range b.pools {
+		if q != p && q.budgetOpen < q.set.floor {
+			n += q.set.floor - q.budgetOpen
+		}
+	}
+	return n
+}
+
+// canOpen reports whether p may take a permit now. b.mu is held.
+func (b *budget) canOpen(p *pool, now time.Time) bool {
+	if p.budgetOpen < p.set.floor {
+		return b.open < b.limit(now) || b.open < b.floors()
+	}
+	return b.open+b.reservedFor(p) < b.limit(now)
+}
+
+// floors sums the pools' floors. b.mu is held.
+func (b *budget) floors() int {
+	n := 0
+	for _, q := range b.pools {
+		n += q.set.floor
+	}
+	return n
+}
+
+func (b *budget) take(p *pool) {
+	b.open++
+	p.budgetOpen++
+}
+
+// stealable returns the least recently used idle connection that may be
+// closed to make room for p (not below its pool's floor), claimed (state
+// dead) so nobody checks it out, or nil. b.mu is held.
+func (b *budget) stealable(p *pool) *conn {
+	for {
+		var best *conn
+		for _, q := range b.pools {
+			if q != p && q.budgetOpen <= q.set.floor {
+				continue
+			}
+			for c := range q.conns {
+				if c.state.Load() != connIdle {
+					continue
+				}
+				if best == nil || c.returned.Load() < best.returned.Load() {
+					best = c
+				}
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		if best.leaveIdle(connDead) {
+			return best
+		}
+	}
+}
+
+// transfer moves victim's permit to p. b.mu is held.
+func (b *budget) transfer(victim *conn, p *pool) {
+	victim.p.budgetOpen--
+	delete(victim.p.conns, victim)
+	p.budgetOpen++
+	b.steals++
+}
+
+// acquire takes a permit for a new connection of p: at once while the
+// budget has room, else by stealing an idle connection, else waiting in
+// arrival order until deadline (zero: no limit) or ctx ends. It is the
+// path of a dial that no reservation covered (see reserve).
+func (b *budget) acquire(ctx context.Context, p *pool, deadline time.Time) error {
+	if b == nil { // a pool without a server budget (unit tests)
+		return nil
+	}
+	_, err := b.wait(ctx, p, deadline, false)
+	return err
+}
+
+// ticket is a permit reserved before database/sql is asked for a
+// connection: the dial it makes (if it makes one) uses it, and done gives
+// it back when database/sql used an idle connection instead.
+type ticket struct {
+	b    *budget
+	p    *pool
+	used atomic.Bool
+}
+
+type ticketKey struct{}
+
+// reserve is called by a caller that passed p's gate, before database/sql
+// picks a connection: when p has an idle connection it returns nil (no
+// permit needed), else a ticket with a permit for the dial, taken at once,
+// by stealing an idle connection of another pool, or after waiting in
+// arrival order across the server's pools. A waiter whose own pool gets an
+// idle connection back leaves the queue with nil: it takes that connection
+// instead of making another pool close one.
+func (b *budget) reserve(ctx context.Context, p *pool, deadline time.Time) (*ticket, error) {
+	if b == nil || p.idle.Load() > 0 {
+		return nil, nil
+	}
+	permit, err := b.wait(ctx, p, deadline, true)
+	if err != nil || !permit {
+		return nil, err
+	}
+	return &ticket{b: b, p: p}, nil
+}
+
+// withTicket puts t in ctx for the driver connector.
+func withTicket(ctx context.Context, t *ticket) context.Context {
+	if t == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, ticketKey{}, t)
+}
+
+// take consumes the ticket ctx carries for p, if any.
+func takeTicket(ctx context.Context, p *pool) bool {
+	t, ok := ctx.Value(ticketKey{}).(*ticket)
+	return ok && t.p == p && t.used.CompareAndSwap(false, true)
+}
+
+// done gives the permit back if no dial used it.
+func (t *ticket) done() {
+	if t != nil && t.used.CompareAndSwap(false, true) {
+		t.b.release(t.p)
+	}
+}
+
+// wait is acquire and reserve: it returns permit true with a permit taken
+// for p, or (only when allowIdle) false when p has an idle connection to
+// use instead.
+func (b *budget) wait(ctx context.Context, p *pool, deadline time.Time, allowIdle bool) (permit bool, err error) {
+	now := time.Now()
+	b.mu.Lock()
+	if b.waiters.Len() == 0 && b.canOpen(p, now) {
+		b.take(p)
+		b.mu.Unlock()
+		return true, nil
+	}
+	if v := b.stealable(p); v != nil {
+		b.transfer(v, p)
+		b.mu.Unlock()
+		b.stole(v, p)
+		return true, nil
+	}
+	w := &budgetWaiter{p: p, ready: make(chan struct{}), allowIdle: allowIdle}
+	el := b.waiters.PushBack(w)
+	b.waits++
+	b.mu.Unlock()
+
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
+	tick := time.NewTicker(budgetGrowInterval) // a lowered budget grows back with time
+	defer tick.Stop()
+	for {
+		var why error
+		select {
+		case <-w.ready:
+		case <-tick.C:
+		case <-expired:
+			why = errBudgetTimeout
+		case <-ctx.Done():
+			why = context.Cause(ctx)
+		}
+		b.mu.Lock()
+		if w.granted {
+			b.mu.Unlock()
+			if w.victim != nil {
+				b.stole(w.victim, p)
+			}
+			return !w.useIdle, nil
+		}
+		if why == nil {
+			if b.waiters.Front() == el && b.canOpen(p, time.Now()) {
+				b.waiters.Remove(el)
+				b.take(p)
+				b.grantLocked() // the next one may fit too
+				b.mu.Unlock()
+				return true, nil
+			}
+			b.mu.Unlock()
+			continue
+		}
+		b.waiters.Remove(el)
+		if why == errBudgetTimeout {
+			b.timeouts++
+			err = b.timeoutError(p)
+		} else {
+			err = fmt.Errorf("waiting for the server's connection budget: %w", why)
+		}
+		b.grantLocked() // our place may have blocked others
+		b.mu.Unlock()
+		return false, err
+	}
+}
+
+var errBudgetTimeout = fmt.Errorf("budget timeout")
+
+// timeoutError describes a full budget. b.mu is held.
+func (b *budget) timeoutError(p *pool) error {
+	return fmt.Errorf("%w: server %s budget %d reached (%s; waiting %d), connection timed out, timeout %.2fs",
+		ErrPoolTimeout, b.addr, b.limit(time.Now()), b.sharesLocked(), b.waiters.Len(), p.set.timeout.Seconds())
+}
+
+// sharesLocked lists each pool's open connections, largest first, e.g.
+// "ess 40, pv 31". b.mu is held.
+func (b *budget) sharesLocked() string {
+	ps := slices.Clone(b.pools)
+	slices.SortStableFunc(ps, func(x, y *pool) int {
+		if x.budgetOpen != y.budgetOpen {
+			return y.budgetOpen - x.budgetOpen
+		}
+		return strings.Compare(x.name, y.name)
+	})
+	parts := make([]string, 0, len(ps))
+	for _, q := range ps {
+		parts = append(parts, fmt.Sprintf("%s %d", q.name, q.budgetOpen))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// grantLocked hands permits to the waiters at the head of the queue while
+// they fit, stealing idle connections for them when the budget is full.
+// b.mu is held.
+func (b *budget) grantLocked() {
+	now := time.Now()
+	for e := b.waiters.Front(); e != nil; e = b.waiters.Front() {
+		w := e.Value.(*budgetWaiter)
+		switch {
+		case b.canOpen(w.p, now):
+			b.take(w.p)
+		default:
+			v := b.stealable(w.p)
+			if v == nil {
+				return // FIFO: nobody behind the head goes first
+			}
+			b.transfer(v, w.p)
+			w.victim = v
+		}
+		b.waiters.Remove(e)
+		w.granted = true
+		close(w.ready)
+	}
+}
+
+// release gives back the permit of a connection of p that closed.
+func (b *budget) release(p *pool) {
+	if b == nil { // a pool without a server budget (unit tests)
+		return
+	}
+	b.mu.Lock()
+	b.open--
+	p.budgetOpen--
+	b.grantLocked()
+	b.mu.Unlock()
+}
+
+// idled is called when a connection of p went back to its idle list. If
+// callers wait for the server's budget, p's oldest waiter that may use an
+// idle connection takes it (no connection is closed and opened), unless
+// the head of the queue is of a pool below its fair share of the budget
+// while p is above it: then the connection is stolen for the head.
+func (b *budget) idled(p *pool) {
+	if b == nil { // a pool without a server budget (unit tests)
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.waiters.Len() == 0 {
+		return
+	}
+	head := b.waiters.Front().Value.(*budgetWaiter)
+	if head.p != p {
+		fair := b.fairShareLocked()
+		if head.p.budgetOpen < fair && p.budgetOpen > fair {
+			b.grantLocked()
+			return
+		}
+	}
+	for e := b.waiters.Front(); e != nil; e = e.Next() {
+		w := e.Value.(*budgetWaiter)
+		if w.p == p && w.allowIdle {
+			b.waiters.Remove(e)
+			w.granted, w.useIdle = true, true
+			close(w.ready)
+			return
+		}
+	}
+	b.grantLocked()
+}
+
+// fairShareLocked is the budget divided among the pools that hold
+// connections or wait for one. b.mu is held.
+func (b *budget) fairShareLocked() int {
+	n := 0
+	for _, q := range b.pools {
+		if q.budgetOpen > 0 {
+			n++
+			continue
+		}
+		for e := b.waiters.Front(); e != nil; e = e.Next() {
+			if e.Value.(*budgetWaiter).p == q {
+				n++
+				break
+			}
+		}
+	}
+	l := b.limit(time.Now())
+	if l == math.MaxInt {
+		return math.MaxInt
+	}
+	return l / max(n, 1)
+}
+
+// stole closes the socket of victim, whose permit p took over.
+func (b *budget) stole(victim *conn, p *pool) {
+	victim.kill()
+	victim.p.emitLater(Event{Kind: EventSteal, ConnID: victim.id,
+		Err: fmt.Errorf("idle connection closed for %s: server %s budget full", p.name, b.addr)})
+}
+
+// refusedConnect records a connection refused with 1040: the budget is
+// lowered to the connections the process holds minus a quarter
+// (multiplicative decrease), at least 0; it grows back by one per
+// budgetGrowInterval. p's permit for the failed attempt is given back.
+func (b *budget) refusedConnect(p *pool) {
+	b.mu.Lock()
+	b.open--
+	p.budgetOpen--
+	b.refused++
+	held := b.open
+	to := held - max(held/4, 1)
+	to = max(to, 0)
+	if !b.shrunk || to < b.limit(time.Now()) {
+		b.shrunk, b.shrunkTo, b.shrunkAt = true, to, time.Now()
+		b.shrinks++
+		b.lastShrink = to
+	}
+	b.trimLocked()
+	b.grantLocked()
+	b.mu.Unlock()
+	p.emitLater(Event{Kind: EventShrink, Err: fmt.Errorf(
+		"server %s refused a connection (1040): budget lowered to %d, growing back by 1 every %v", b.addr, to, budgetGrowInterval)})
+}
+
+// trimLocked closes idle connections, least recently used first, while
+// more are open than the budget allows (not below a pool's floor).
+// b.mu is held.
+func (b *budget) trimLocked() {
+	for b.open > b.limit(time.Now()) {
+		v := b.stealable(nil)
+		if v == nil {
+			return
+		}
+		v.p.budgetOpen--
+		delete(v.p.conns, v)
+		b.open--
+		b.trimmed++
+		go v.kill()
+	}
+}
+
+// register adds a new connection of p (its permit already taken).
+func (b *budget) register(c *conn) {
+	if b == nil { // a pool without a server budget (unit tests)
+		return
+	}
+	b.mu.Lock()
+	c.p.conns[c] = struct{}{}
+	b.mu.Unlock()
+}
+
+// closed is called when database/sql closes c: its permit goes back,
+// unless it was stolen or trimmed (given away already).
+func (b *budget) closed(c *conn) {
+	if b == nil { // a pool without a server budget (unit tests)
+		return
+	}
+	if c.state.Swap(connDead) == connDead {
+		return
+	}
+	b.mu.Lock()
+	delete(c.p.conns, c)
+	b.open--
+	c.p.budgetOpen--
+	b.grantLocked()
+	b.mu.Unlock()
+}
+
+// expire closes the idle connection c itself (it outlived its jittered
+// lifetime or failed its keepalive ping): its permit goes back now.
+func (b *budget) expire(c *conn) {
+	if b == nil { // a pool without a server budget (unit tests)
+		c.kill()
+		return
+	}
+	b.mu.Lock()
+	if _, ok := c.p.conns[c]; ok {
+		delete(c.p.conns, c)
+		b.open--
+		c.p.budgetOpen--
+		b.grantLocked()
+	}
+	b.mu.Unlock()
+	c.kill()
+}
+
+// join adds p to the pools sharing b.
+func (b *budget) join(p *pool) {
+	b.mu.Lock()
+	b.pools = append(b.pools, p)
+	b.mu.Unlock()
+}
+
+// leave removes p (its Open failed).
+func (b *budget) leave(p *pool) {
+	b.mu.Lock()
+	b.pools = slices.DeleteFunc(b.pools, func(q *pool) bool { return q == p })
+	b.mu.Unlock()
+}
+
+// countAttempt counts one connection attempt (a dial).
+func (b *budget) countAttempt() {
+	if b == nil { // a pool without a server budget (unit tests)
+		return
+	}
+	b.mu.Lock()
+	b.attempts++
+	b.mu.Unlock()
+}
+
+// noteMaxConnections records a fresh read of @@global.max_connections.
+func (b *budget) noteMaxConnections(n int) {
+	b.mu.Lock()
+	b.maxConns, b.readAt = n, time.Now()
+	b.ceiling = b.computeCeiling()
+	b.trimLocked()
+	b.grantLocked()
+	b.mu.Unlock()
+}
+
+// needsRead reports whether max_connections should be read again.
+func (b *budget) needsRead(every time.Duration) bool {
+	if b == nil { // a pool without a server budget (unit tests)
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.explicit == 0 && time.Since(b.readAt) > every
+}
+
+// ServerStatus is a snapshot of one server's connection budget, shared by
+// the pools of a Manager on it.
+type ServerStatus struct {
+	// Server identifies the server (@@hostname:@@port); Addr is the
+	// address as configured.
+	Server, Addr string
+	// Budget is the limit in force: Ceiling, or less after the server
+	// refused connections (1040) until it grows back.
+	Budget int
+	// Ceiling is max_connections minus Config.Reserve, divided by
+	// Config.Instances, or Config.ServerBudget (0: unknown, no limit).
+	Ceiling int
+	// MaxConnections is the server's max_connections as last read.
+	MaxConnections int
+	// Open counts the connections of all pools on the server (open or
+	// being dialled); InUse and Waiting sum the pools' callers; Idle
+	// counts open connections not checked out.
+	Open, InUse, Idle int
+	// BudgetWaiting counts callers waiting for a permit of the budget.
+	BudgetWaiting int
+	// Pools maps each database on the server to its open connections.
+	Pools map[string]int
+	// Steals counts idle connections closed to serve another pool,
+	// Shrinks the times the budget was lowered after 1040, Refused the
+	// connections the server refused with 1040, Trimmed the idle
+	// connections closed because the budget was lowered, Attempts the
+	// connections dialled, BudgetTimeouts the callers that gave up waiting
+	// for the budget.
+	Steals, Shrinks, Refused, Trimmed, Attempts, BudgetTimeouts int64
+}
+
+// String formats s like "db1:3306: budget 141 (ceiling 141): open 40, in
+// use 12, idle 28, waiting 0; ess 20, pv 20; steals 3, shrinks 0".
+func (s ServerStatus) String() string {
+	names := make([]string, 0, len(s.Pools))
+	for n := range s.Pools {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", n, s.Pools[n]))
+	}
+	return fmt.Sprintf("%s: budget %d (ceiling %d): open %d, in use %d, idle %d, waiting %d; %s; steals %d, shrinks %d, refused %d",
+		s.Addr, s.Budget, s.Ceiling, s.Open, s.InUse, s.Idle, s.BudgetWaiting, strings.Join(parts, ", "), s.Steals, s.Shrinks, s.Refused)
+}
+
+func (b *budget) status() ServerStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := ServerStatus{Server: b.id, Addr: b.addr, Ceiling: b.ceiling, MaxConnections: b.maxConns,
+		Open: b.open, BudgetWaiting: b.waiters.Len(), Pools: map[string]int{},
+		Steals: b.steals, Shrinks: b.shrinks, Refused: b.refused, Trimmed: b.trimmed,
+		Attempts: b.attempts, BudgetTimeouts: b.timeouts}
+	if l := b.limit(time.Now()); l != math.MaxInt {
+		s.Budget = l
+	}
+	for _, q := range b.pools {
+		s.Pools[q.name] = q.budgetOpen
+		in, _, _, _ := q.gate.counts()
+		s.InUse += in
+		for c := range q.conns {
+			if c.state.Load() == connIdle {
+				s.Idle++
+			}
+		}
+	}
+	return s
+}
