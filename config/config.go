@@ -48,6 +48,9 @@ type Config struct {
 	Prefix string
 	// Pool holds the file's pool settings, the defaults of every database.
 	Pool dbx.Pool
+	// ServerBudget and Instances are the file's server_budget and
+	// instances (see dbx.Config): 0 means the dbx default.
+	ServerBudget, Instances int
 
 	names []string // sorted
 	dbs   map[string]Database
@@ -99,7 +102,11 @@ func load(path string, data []byte, environ []string) (*Config, error) {
 		return nil, err
 	}
 
-	c := &Config{Pool: f.Pool, names: names, dbs: make(map[string]Database, len(names))}
+	if f.ServerBudget < 0 || f.Instances < 0 {
+		return nil, fmt.Errorf("config: %s: %w: server_budget and instances must not be negative", path, ErrInvalidFile)
+	}
+	c := &Config{Pool: f.Pool, ServerBudget: f.ServerBudget, Instances: f.Instances,
+		names: names, dbs: make(map[string]Database, len(names))}
 	switch {
 	case env[EnvPrefix] != "":
 		c.Prefix = env[EnvPrefix]
@@ -306,7 +313,8 @@ func (c *Config) Targets(names []string) ([]migration.Target, error) {
 // server (with DBName set to the physical name), physical name and pool
 // settings, Config.Pool as the defaults.
 func (c *Config) DBX() dbx.Config {
-	cfg := dbx.Config{Defaults: c.Pool, DBs: make([]dbx.DBConfig, 0, len(c.names))}
+	cfg := dbx.Config{Defaults: c.Pool, ServerBudget: c.ServerBudget, Instances: c.Instances,
+		DBs: make([]dbx.DBConfig, 0, len(c.names))}
 	for _, name := range c.names {
 		d := c.dbs[name]
 		server := d.Server.Clone()

@@ -180,7 +180,7 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "a key that is not a name is not shown", file: "dsn: \"r@tcp(h)/\"\n\"app:Zq9secretZq9@tcp(h)/\": 1\n",
-			is: ErrInvalidFile, contains: []string{"hubdb.yaml:2: invalid config file: a key that is not a plain name (keys: dsn, prefix, pool, databases, tls)"},
+			is: ErrInvalidFile, contains: []string{"hubdb.yaml:2: invalid config file: a key that is not a plain name (keys: dsn, prefix, pool, databases, tls, server_budget, instances)"},
 			secret: "Zq9secret",
 		},
 		{
@@ -485,5 +485,30 @@ databases:
 				t.Errorf("ev: pool %+v", d.Pool)
 			}
 		}
+	}
+}
+
+// TestServerBudgetSettings: server_budget, instances and the pools' budget
+// fields reach dbx.Config.
+func TestServerBudgetSettings(t *testing.T) {
+	path := writeFile(t, `
+server_budget: 40
+instances: 4
+pool: {guaranteed: 2, keep_alive: 1m, warm_up: true}
+`)
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := c.DBX()
+	if cfg.ServerBudget != 40 || cfg.Instances != 4 || cfg.Defaults.Guaranteed != 2 ||
+		cfg.Defaults.KeepAlive != time.Minute || !cfg.Defaults.WarmUp {
+		t.Errorf("dbx config %+v, defaults %+v", cfg, cfg.Defaults)
+	}
+	if _, err := Load(writeFile(t, "instances: -1\n"), nil); !errors.Is(err, ErrInvalidFile) {
+		t.Errorf("instances: -1: %v, want ErrInvalidFile", err)
+	}
+	if _, err := Load(writeFile(t, "server_budgett: 3\n"), nil); !errors.Is(err, ErrInvalidFile) || !strings.Contains(err.Error(), "server_budget") {
+		t.Errorf("typo: %v, want the nearest key server_budget", err)
 	}
 }

@@ -86,6 +86,12 @@
 // idle connection and overflow: 0 allows none beyond size (a fixed pool);
 // overflow: -1 means no maximum ([dbx.Unlimited]).
 //
+// server_budget and instances (top level) set the server connection budget
+// shared by all pools of the process (see dbx.Config): server_budget: 40
+// caps every server at 40 connections instead of max_connections minus 10;
+// instances: 4 divides the derived budget among 4 processes of the service.
+// A pool's guaranteed: N reserves N of the budget for that database.
+//
 // An unknown key, at any level, is an error matching [ErrInvalidFile]
 // that gives the file and line and the nearest known key, e.g.
 //

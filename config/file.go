@@ -23,6 +23,11 @@ type fileConfig struct {
 	Pool      dbx.Pool              `yaml:"pool"`
 	Databases map[string]fileDBConf `yaml:"databases"`
 	TLS       fileTLS               `yaml:"tls"`
+	// ServerBudget and Instances set dbx.Config's fields of the same name:
+	// the connections all pools of a process may hold on each server, and
+	// how many processes share it.
+	ServerBudget int `yaml:"server_budget"`
+	Instances    int `yaml:"instances"`
 }
 
 // fileDBConf is one entry under databases:.

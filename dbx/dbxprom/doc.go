@@ -19,6 +19,17 @@
 //	dbx_pool_waiting                callers queued at the pool's gate
 //	dbx_pool_connections_max        the pool's limit, Size+Overflow
 //
+// Per server (label "server", the address as configured; from
+// [dbx.Manager.Servers] at scrape time):
+//
+//	dbx_server_budget_connections       the connection budget in force
+//	dbx_server_connections_open         connections of all its pools
+//	dbx_server_budget_waiting           callers waiting for the budget
+//	dbx_server_steals_total             idle connections closed to serve another pool
+//	dbx_server_budget_shrinks_total     budget lowered after a 1040
+//	dbx_server_connects_refused_total   connections refused with 1040
+//	dbx_server_connect_attempts_total   connections dialled
+//
 // Counters (from [dbx.Event]s):
 //
 //	dbx_connections_acquired_total       checkouts (a caller got a connection)

@@ -137,7 +137,7 @@ func gather(t *testing.T, g prometheus.Gatherer) map[string]float64 {
 			for _, l := range m.GetLabel() {
 				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
 			}
-			if len(labels) == 0 || !strings.HasPrefix(labels[0], `db=`) {
+			if len(labels) == 0 || !strings.HasPrefix(labels[0], `db=`) && !strings.HasPrefix(labels[0], `server=`) {
 				continue
 			}
 			key := func(suffix string) string { return mf.GetName() + suffix + "{" + strings.Join(labels, ",") + "}" }
@@ -158,5 +158,38 @@ func gather(t *testing.T, g prometheus.Gatherer) map[string]float64 {
 func TestRegisterRejectsNil(t *testing.T) {
 	if err := dbxprom.New().Register(prometheus.NewRegistry(), nil); err == nil {
 		t.Error("Register(nil Manager) succeeded")
+	}
+}
+
+// TestServerSeries: the server budget's gauges and counters come from
+// Manager.Servers at scrape time, one series set per server.
+func TestServerSeries(t *testing.T) {
+	m := dbxprom.New()
+	reg := prometheus.NewPedanticRegistry()
+	mgr := openManager(t, "ess", "pv")
+	if err := m.Register(reg, mgr); err != nil {
+		t.Fatal(err)
+	}
+	ss := mgr.Servers()
+	if len(ss) != 1 {
+		t.Fatalf("servers %v, want one", ss)
+	}
+	s := ss[0]
+	got := gather(t, reg)
+	for k, v := range map[string]float64{
+		`dbx_server_budget_connections{server="` + s.Addr + `"}`:     float64(s.Budget),
+		`dbx_server_connections_open{server="` + s.Addr + `"}`:       float64(s.Open),
+		`dbx_server_budget_waiting{server="` + s.Addr + `"}`:         0,
+		`dbx_server_steals_total{server="` + s.Addr + `"}`:           float64(s.Steals),
+		`dbx_server_budget_shrinks_total{server="` + s.Addr + `"}`:   0,
+		`dbx_server_connects_refused_total{server="` + s.Addr + `"}`: 0,
+		`dbx_server_connect_attempts_total{server="` + s.Addr + `"}`: float64(s.Attempts),
+	} {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+	if s.Budget <= 0 || s.Open != 2 || s.Attempts < 2 {
+		t.Errorf("server %v: want a budget, the two pools' pinged connections open and dialled", s)
 	}
 }
