@@ -52,8 +52,9 @@ type budget struct {
 	waits        int64
 	timeouts     int64
 	trimmed      int64
-	attempts     int64 // connection attempts (dials) made
-	lastShrink   int   // the limit set by the last shrink, for the event
+	attempts     int64     // connection attempts (dials) made
+	lastShrink   int       // the limit set by the last shrink, for the event
+	agedAt       time.Time // the last time the remainder went round
 }
 
 // budgetWaiter is a caller waiting for a permit of pool p.
@@ -64,7 +65,14 @@ type budgetWaiter struct {
 	victim    *conn // a stolen idle connection to close after the grant
 	allowIdle bool  // a reservation: may be told to use an idle connection of p
 	useIdle   bool  // granted without a permit: p has an idle connection for it
+	since     time.Time
 }
+
+// budgetAging is how long a waiter may wait before its pool may take an
+// idle connection from a pool holding just one more: the budget's
+// remainder (50 connections over 18 pools: 2 or 3 each) then goes round
+// instead of staying with the same pools.
+const budgetAging = 50 * time.Millisecond
 
 func newBudget(id, addr string, maxConns int, cfg Config) *budget {
 	b := &budget{id: id, addr: addr, maxConns: maxConns, readAt: time.Now(),
@@ -146,14 +154,70 @@ func (b *budget) take(p *pool) {
 }
 
 // stealable returns the least recently used idle connection that may be
-// closed to make room for p (not below its pool's floor), claimed (state
-// dead) so nobody checks it out, or nil. b.mu is held.
+// closed to make room for p, claimed (state dead) so nobody checks it out,
+// or nil. p nil (trimming a lowered budget) takes any idle connection.
+// Otherwise a pool's idle connection is taken only when that pool is not
+// below its floor and
+//   - is quiet (no caller holds or waits for one of its connections): its
+//     idle connections are spare; or
+//   - holds at least two more connections than p (or one more, once p's
+//     caller has waited budgetAging): the pools rebalance until their
+//     shares differ by at most one, and the remainder goes round slowly,
+//     so a steady load closes and reopens few connections; or
+//   - the budget is smaller than the number of pools that want it: then
+//     connections go round in arrival order.
+//
+// b.mu is held.
 func (b *budget) stealable(p *pool) *conn {
+	return b.newStealScan().steal(p)
+}
+
+// stealScan is what stealable needs to know about the pools, gathered
+// once per pass over the waiters. b.mu is held while it is used.
+type stealScan struct {
+	b       *budget
+	fair    int
+	scarce  bool
+	waiting map[*pool]bool
+}
+
+func (b *budget) newStealScan() *stealScan {
+	sc := &stealScan{b: b, waiting: map[*pool]bool{}}
+	for e := b.waiters.Front(); e != nil; e = e.Next() {
+		sc.waiting[e.Value.(*budgetWaiter).p] = true
+	}
+	n := 0
+	for _, q := range b.pools {
+		if q.budgetOpen > 0 || sc.waiting[q] {
+			n++
+		}
+	}
+	sc.fair = b.limit(time.Now()) / max(n, 1)
+	sc.scarce = sc.fair < 1
+	return sc
+}
+
+func (sc *stealScan) steal(p *pool) *conn { return sc.stealFor(p, false) }
+
+// stealFor is steal; aged lets p take from a pool holding just one more.
+func (sc *stealScan) stealFor(p *pool, aged bool) *conn {
 	for {
 		var best *conn
-		for _, q := range b.pools {
-			if q != p && q.budgetOpen <= q.set.floor {
+		for _, q := range sc.b.pools {
+			if q == p || q.budgetOpen <= q.set.floor || q.idle.Load() == 0 {
 				continue
+			}
+			gap := 2
+			if aged {
+				gap = 1
+			}
+			if p != nil && !sc.scarce && q.budgetOpen < p.budgetOpen+gap {
+				if sc.waiting[q] {
+					continue
+				}
+				if in, _, _, _ := q.gate.counts(); in > 0 {
+					continue
+				}
 			}
 			for c := range q.conns {
 				if c.state.Load() != connIdle {
@@ -168,6 +232,7 @@ func (b *budget) stealable(p *pool) *conn {
 			return nil
 		}
 		if best.leaveIdle(connDead) {
+			best.p.dropSpare()
 			return best
 		}
 	}
@@ -193,33 +258,40 @@ func (b *budget) acquire(ctx context.Context, p *pool, deadline time.Time) error
 	return err
 }
 
-// ticket is a permit reserved before database/sql is asked for a
-// connection: the dial it makes (if it makes one) uses it, and done gives
-// it back when database/sql used an idle connection instead.
+// ticket travels in the ctx of one call from dbx to the driver
+// connector: the budget permit reserved before database/sql was asked for
+// a connection (permit; the dial uses it, done gives it back when an idle
+// connection served instead).
 type ticket struct {
-	b    *budget
-	p    *pool
-	used atomic.Bool
+	b      *budget
+	p      *pool
+	permit bool
+	used   atomic.Bool
 }
 
 type ticketKey struct{}
 
 // reserve is called by a caller that passed p's gate, before database/sql
-// picks a connection: when p has an idle connection it returns nil (no
-// permit needed), else a ticket with a permit for the dial, taken at once,
-// by stealing an idle connection of another pool, or after waiting in
-// arrival order across the server's pools. A waiter whose own pool gets an
-// idle connection back leaves the queue with nil: it takes that connection
-// instead of making another pool close one.
+// picks a connection. When p has an idle connection it takes no permit;
+// else it takes one for the dial: at once, by stealing an idle connection
+// of another pool, or after waiting in arrival order across the server's
+// pools. A waiter whose own pool gets an idle connection back leaves the
+// queue without a permit: it takes that connection instead of making
+// another pool close one.
 func (b *budget) reserve(ctx context.Context, p *pool, deadline time.Time) (*ticket, error) {
-	if b == nil || p.idle.Load() > 0 {
+	if b == nil {
 		return nil, nil
 	}
+	t := &ticket{b: b, p: p}
+	if p.claimSpare() {
+		return t, nil
+	}
 	permit, err := b.wait(ctx, p, deadline, true)
-	if err != nil || !permit {
+	if err != nil {
 		return nil, err
 	}
-	return &ticket{b: b, p: p}, nil
+	t.permit = permit
+	return t, nil
 }
 
 // withTicket puts t in ctx for the driver connector.
@@ -230,18 +302,48 @@ func withTicket(ctx context.Context, t *ticket) context.Context {
 	return context.WithValue(ctx, ticketKey{}, t)
 }
 
-// take consumes the ticket ctx carries for p, if any.
-func takeTicket(ctx context.Context, p *pool) bool {
-	t, ok := ctx.Value(ticketKey{}).(*ticket)
-	return ok && t.p == p && t.used.CompareAndSwap(false, true)
+// ticketFrom returns the ticket of p that ctx carries, or nil.
+func ticketFrom(ctx context.Context, p *pool) *ticket {
+	t, _ := ctx.Value(ticketKey{}).(*ticket)
+	if t == nil || t.p != p {
+		return nil
+	}
+	return t
 }
 
-// done gives the permit back if no dial used it.
+// take consumes the ticket's permit, if it has an unused one.
+func (t *ticket) take() bool {
+	return t != nil && t.permit && t.used.CompareAndSwap(false, true)
+}
+
+// done gives the permit back if no dial used it: database/sql took an
+// idle connection instead, unclaimed (see pool.claimSpare).
 func (t *ticket) done() {
-	if t != nil && t.used.CompareAndSwap(false, true) {
+	if t != nil && t.permit && t.used.CompareAndSwap(false, true) {
+		t.p.dropSpare()
 		t.b.release(t.p)
 	}
 }
+
+// claimSpare claims one of p's idle connections for a caller about to
+// ask database/sql for one, so that two callers do not count on the same
+// idle connection (the second would dial past the budget's queue).
+func (p *pool) claimSpare() bool {
+	for {
+		n := p.spare.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.spare.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// dropSpare takes one unclaimed idle connection off the count (it left the
+// idle list without a claim: stolen, expired, or checked out by a caller
+// that held a permit).
+func (p *pool) dropSpare() { p.claimSpare() }
 
 // wait is acquire and reserve: it returns permit true with a permit taken
 // for p, or (only when allowIdle) false when p has an idle connection to
@@ -249,18 +351,20 @@ func (t *ticket) done() {
 func (b *budget) wait(ctx context.Context, p *pool, deadline time.Time, allowIdle bool) (permit bool, err error) {
 	now := time.Now()
 	b.mu.Lock()
-	if b.waiters.Len() == 0 && b.canOpen(p, now) {
-		b.take(p)
-		b.mu.Unlock()
-		return true, nil
+	if b.waiters.Len() == 0 {
+		if b.canOpen(p, now) {
+			b.take(p)
+			b.mu.Unlock()
+			return true, nil
+		}
+		if v := b.stealable(p); v != nil {
+			b.transfer(v, p)
+			b.mu.Unlock()
+			b.stole(v, p)
+			return true, nil
+		}
 	}
-	if v := b.stealable(p); v != nil {
-		b.transfer(v, p)
-		b.mu.Unlock()
-		b.stole(v, p)
-		return true, nil
-	}
-	w := &budgetWaiter{p: p, ready: make(chan struct{}), allowIdle: allowIdle}
+	w := &budgetWaiter{p: p, ready: make(chan struct{}), allowIdle: allowIdle, since: now}
 	el := b.waiters.PushBack(w)
 	b.waits++
 	b.mu.Unlock()
@@ -340,20 +444,36 @@ func (b *budget) sharesLocked() string {
 	return strings.Join(parts, ", ")
 }
 
-// grantLocked hands permits to the waiters at the head of the queue while
-// they fit, stealing idle connections for them when the budget is full.
-// b.mu is held.
+// grantLocked hands permits to the waiters, oldest first: a permit while
+// the budget has room, else an idle connection stolen for them (see
+// stealable). A waiter that can get neither is passed over, not blocking
+// the ones behind it whose pools may rebalance (a pool below its fair
+// share behind one at its share). b.mu is held.
 func (b *budget) grantLocked() {
+	if b.waiters.Len() == 0 {
+		return
+	}
 	now := time.Now()
-	for e := b.waiters.Front(); e != nil; e = b.waiters.Front() {
+	var sc *stealScan
+	var tried map[*pool]bool
+	for e := b.waiters.Front(); e != nil; {
+		next := e.Next()
 		w := e.Value.(*budgetWaiter)
 		switch {
+		case tried[w.p]:
+			e = next
+			continue
 		case b.canOpen(w.p, now):
 			b.take(w.p)
 		default:
-			v := b.stealable(w.p)
+			if sc == nil {
+				sc, tried = b.newStealScan(), map[*pool]bool{}
+			}
+			v := sc.stealFor(w.p, now.Sub(w.since) >= budgetAging)
 			if v == nil {
-				return // FIFO: nobody behind the head goes first
+				tried[w.p] = true
+				e = next
+				continue
 			}
 			b.transfer(v, w.p)
 			w.victim = v
@@ -361,6 +481,7 @@ func (b *budget) grantLocked() {
 		b.waiters.Remove(e)
 		w.granted = true
 		close(w.ready)
+		e = next
 	}
 }
 
@@ -379,8 +500,8 @@ func (b *budget) release(p *pool) {
 // idled is called when a connection of p went back to its idle list. If
 // callers wait for the server's budget, p's oldest waiter that may use an
 // idle connection takes it (no connection is closed and opened), unless
-// the head of the queue is of a pool below its fair share of the budget
-// while p is above it: then the connection is stolen for the head.
+// a waiting pool holds at least two fewer connections than p: then the
+// connection is stolen for the oldest such waiter.
 func (b *budget) idled(p *pool) {
 	if b == nil { // a pool without a server budget (unit tests)
 		return
@@ -390,47 +511,61 @@ func (b *budget) idled(p *pool) {
 	if b.waiters.Len() == 0 {
 		return
 	}
-	head := b.waiters.Front().Value.(*budgetWaiter)
-	if head.p != p {
-		fair := b.fairShareLocked()
-		if head.p.budgetOpen < fair && p.budgetOpen > fair {
-			b.grantLocked()
+	now := time.Now()
+	// the remainder goes round at most once per budgetAging (each look
+	// costs a pass over the waiters)
+	agedOK := now.Sub(b.agedAt) >= budgetAging
+	for e := b.waiters.Front(); e != nil; e = e.Next() {
+		w := e.Value.(*budgetWaiter)
+		gap := 2
+		if agedOK && now.Sub(w.since) >= budgetAging {
+			gap = 1
+		}
+		if p.budgetOpen >= w.p.budgetOpen+gap {
+			if gap == 1 {
+				b.agedAt = now
+			}
+			b.grantLocked() // rebalance: a waiting pool holds fewer
 			return
 		}
 	}
+	if b.limit(now) < len(b.pools) {
+		b.grantLocked() // scarce: connections go round in arrival order
+		return
+	}
 	for e := b.waiters.Front(); e != nil; e = e.Next() {
 		w := e.Value.(*budgetWaiter)
-		if w.p == p && w.allowIdle {
-			b.waiters.Remove(e)
-			w.granted, w.useIdle = true, true
-			close(w.ready)
-			return
+		if w.p != p {
+			continue
 		}
+		if w.allowIdle {
+			w.useIdle = true // it takes the idle connection itself
+		} else if v := b.ownIdle(p); v != nil {
+			// already dialling (database/sql found no idle connection a
+			// moment ago): the idle one's permit serves the dial
+			b.transfer(v, p)
+			b.steals--
+			w.victim = v
+		} else {
+			continue
+		}
+		b.waiters.Remove(e)
+		w.granted = true
+		close(w.ready)
+		return
 	}
 	b.grantLocked()
 }
 
-// fairShareLocked is the budget divided among the pools that hold
-// connections or wait for one. b.mu is held.
-func (b *budget) fairShareLocked() int {
-	n := 0
-	for _, q := range b.pools {
-		if q.budgetOpen > 0 {
-			n++
-			continue
-		}
-		for e := b.waiters.Front(); e != nil; e = e.Next() {
-			if e.Value.(*budgetWaiter).p == q {
-				n++
-				break
-			}
+// ownIdle claims an idle connection of p, or returns nil. b.mu is held.
+func (b *budget) ownIdle(p *pool) *conn {
+	for c := range p.conns {
+		if c.leaveIdle(connDead) {
+			p.dropSpare()
+			return c
 		}
 	}
-	l := b.limit(time.Now())
-	if l == math.MaxInt {
-		return math.MaxInt
-	}
-	return l / max(n, 1)
+	return nil
 }
 
 // stole closes the socket of victim, whose permit p took over.

@@ -42,7 +42,11 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if p.set.timeout > 0 {
 		deadline = time.Now().Add(p.set.timeout)
 	}
-	if !takeTicket(ctx, p) { // no permit reserved before database/sql dialled
+	if t := ticketFrom(ctx, p); !t.take() {
+		// No permit reserved: the idle connection claimed for this call
+		// was gone when database/sql looked (stolen, expired), or
+		// database/sql dialled for its own reasons. Wait for a permit; an
+		// idle connection of p that comes back meanwhile gives its own.
 		if err := b.acquire(ctx, p, deadline); err != nil {
 			return nil, p.driverError(ctx, "connect", err, nil)
 		}
@@ -335,6 +339,7 @@ func (c *conn) IsValid() bool {
 	c.checkInPlain(!valid)
 	if valid && c.state.CompareAndSwap(connBusy, connIdle) {
 		c.p.idle.Add(1)
+		c.p.spare.Add(1)
 		c.p.budget.idled(c.p) // a caller waiting for the server's budget may take it (over)
 	}
 	return valid

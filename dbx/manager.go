@@ -18,7 +18,7 @@ type Manager struct {
 	// budgets holds one connection budget per server, by server id.
 	budgets map[string]*budget
 	sweep   *sweeper
-	log   *slog.Logger
+	log     *slog.Logger
 }
 
 // Open validates cfg, opens one pool per database and checks each with a

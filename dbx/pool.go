@@ -33,6 +33,7 @@ type pool struct {
 	budgetOpen int
 	conns      map[*conn]struct{}
 	idle       atomic.Int32 // connections in state connIdle
+	spare      atomic.Int32 // idle connections no caller has claimed (budget.reserve)
 	// timeoutLog rate-limits pool-timeout warnings in the log.
 	timeoutLog logLimiter
 }

@@ -93,6 +93,7 @@ func (s *sweeper) sweep(p *pool) {
 		switch {
 		case c.expired(now):
 			if c.leaveIdle(connDead) {
+				p.dropSpare()
 				expired = append(expired, c)
 			}
 		case p.set.keepAlive > 0 && now.Sub(time.Unix(0, c.returned.Load())) >= p.set.keepAlive:
@@ -116,6 +117,7 @@ func (c *conn) keepAlive(now time.Time) {
 	if !c.leaveIdle(connPinging) {
 		return
 	}
+	c.p.dropSpare() // not to be counted on while pinged
 	ctx, cancel := context.WithTimeout(context.Background(), max(c.p.set.connectTimeout, time.Second))
 	err := c.mysqlConn.Ping(ctx)
 	cancel()
@@ -128,4 +130,5 @@ func (c *conn) keepAlive(now time.Time) {
 	c.returned.Store(now.UnixNano())
 	c.state.Store(connIdle)
 	c.p.idle.Add(1)
+	c.p.spare.Add(1)
 }

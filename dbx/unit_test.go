@@ -241,3 +241,29 @@ func TestZeroMeansZero(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBudgetPathOverhead measures, without a network, the work the
+// server budget adds to every checkout and checkin of a pooled
+// connection: the reservation check, the state changes and the idle
+// hand-off check.
+func BenchmarkBudgetPathOverhead(b *testing.B) {
+	p := &pool{name: "ess", conns: map[*conn]struct{}{}}
+	p.budget = newBudget("s:3306", "s:3306", 151, Config{})
+	p.budget.join(p)
+	c := &conn{p: p}
+	c.state.Store(connIdle)
+	p.idle.Add(1)
+	ctx := context.Background()
+	for b.Loop() {
+		if t, err := p.budget.reserve(ctx, p, time.Time{}); t != nil || err != nil {
+			b.Fatal("reserve took a permit with an idle connection")
+		}
+		if !c.checkOut() {
+			b.Fatal("checkout")
+		}
+		if c.state.CompareAndSwap(connBusy, connIdle) { // checkin
+			p.idle.Add(1)
+			p.budget.idled(p)
+		}
+	}
+}

@@ -28,7 +28,7 @@ import (
 
 // budgetServer starts a private MariaDB with args, creates one database per
 // registry name with table kv(k, v), and the application user.
-func budgetServer(t *testing.T, args ...string) *server {
+func budgetServer(t testing.TB, args ...string) *server {
 	t.Helper()
 	s := startServer(t, args...)
 	ctx := context.Background()

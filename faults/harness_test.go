@@ -54,7 +54,7 @@ type server struct {
 // startServer starts a private MariaDB with extra mariadbd args, migrates
 // loadDBs and creates the application user. The server stops when the test
 // ends.
-func startServer(t *testing.T, args ...string) *server {
+func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
