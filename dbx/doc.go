@@ -67,15 +67,50 @@
 // MariaDB stops a DO SLEEP(n) at the timeout without reporting an error;
 // a SELECT reports [ErrStatementTimeout].
 //
+// # One connection budget per server
+//
+// The pools on one server (told apart by @@hostname:@@port) share a
+// budget: @@global.max_connections (read at Open and again every 30 s on a
+// new connection) minus Config.Reserve, divided by Config.Instances, or
+// Config.ServerBudget. The connections all of them hold there, in use,
+// idle or being dialled, never exceed it: a caller that passed its pool's
+// gate and finds no idle connection of its pool reserves a permit before
+// database/sql dials. When the budget is full, dbx closes the least
+// recently used idle connection of a pool that does not need it (a pool
+// with no caller holding or waiting for a connection, or one holding at
+// least two more than the waiting pool) and gives its permit to the
+// waiting pool ([EventSteal]); otherwise the caller waits in arrival order
+// across all pools of the server, bounded by its own Pool.Timeout, and
+// takes its own pool's connection when one comes back. The pools' shares
+// converge to within one connection of each other; the remainder goes
+// round slowly. Pool.Guaranteed connections are reserved for a pool. A
+// caller that gives up gets [ErrPoolTimeout] naming the server, its budget
+// and each pool's share. When the server refuses a connection (1040:
+// other processes, other clients), the caller waits instead of failing
+// while its timeout allows, and the budget is lowered to what the process
+// holds minus a quarter, growing back by one every 250 ms ([EventShrink]);
+// idle connections over the lowered budget are closed. A process that
+// starts while the server is full waits within Open's ctx for a
+// connection. [Manager.Servers] shows each budget.
+//
+// Connections opened together do not expire together: each one's
+// lifetime is Pool.Recycle minus a random part of up to 20 %, checked when
+// database/sql hands it out or takes it back and, while it is idle, by one
+// background sweep per Manager, which also pings connections idle longer
+// than Pool.KeepAlive (a third of the server's wait_timeout by default),
+// so the server never closes an idle connection under the pool.
+//
 // # Open-time checks
 //
 // For every pool, Open reads @@session.wait_timeout on a connection made
 // with the pool's own DSN (so a wait_timeout parameter in the DSN counts)
 // and @@global.max_connections. It reports a Recycle not below
-// wait_timeout, and a server whose pools may together open more than
-// max_connections minus Config.Reserve connections (servers are told apart
-// by @@hostname:@@port). With Config.StrictChecks these fail Open with
-// [ErrServerCheck]; otherwise they are logged as warnings ([EventCheck]).
+// wait_timeout when the keepalive is off, and guaranteed connections that
+// cannot fit in a server's budget. The pools' maximums may add up to more
+// than the budget: it is enforced at run time, so the defaults (18 pools
+// of 10+20 on a server with max_connections 151) warn about nothing. With
+// Config.StrictChecks the problems fail Open with [ErrServerCheck];
+// otherwise they are logged as warnings ([EventCheck]), in a fixed order.
 //
 // # Transactions
 //
