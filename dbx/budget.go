@@ -282,16 +282,14 @@ func (b *budget) reserve(ctx context.Context, p *pool, deadline time.Time) (*tic
 	if b == nil {
 		return nil, nil
 	}
-	t := &ticket{b: b, p: p}
 	if p.claimSpare() {
-		return t, nil
+		return nil, nil // an idle connection waits for this call: nothing to carry
 	}
 	permit, err := b.wait(ctx, p, deadline, true)
-	if err != nil {
+	if err != nil || !permit {
 		return nil, err
 	}
-	t.permit = permit
-	return t, nil
+	return &ticket{b: b, p: p, permit: true}, nil
 }
 
 // withTicket puts t in ctx for the driver connector.
@@ -538,8 +536,8 @@ func (b *budget) idled(p *pool) {
 		if w.p != p {
 			continue
 		}
-		if w.allowIdle {
-			w.useIdle = true // it takes the idle connection itself
+		if w.allowIdle && p.claimSpare() {
+			w.useIdle = true // it takes the idle connection itself (claimed for it)
 		} else if v := b.ownIdle(p); v != nil {
 			// already dialling (database/sql found no idle connection a
 			// moment ago): the idle one's permit serves the dial

@@ -253,7 +253,9 @@ func BenchmarkBudgetPathOverhead(b *testing.B) {
 	c := &conn{p: p}
 	c.state.Store(connIdle)
 	p.idle.Add(1)
+	p.spare.Add(1)
 	ctx := context.Background()
+	b.ReportAllocs()
 	for b.Loop() {
 		if t, err := p.budget.reserve(ctx, p, time.Time{}); t != nil || err != nil {
 			b.Fatal("reserve took a permit with an idle connection")
@@ -263,6 +265,7 @@ func BenchmarkBudgetPathOverhead(b *testing.B) {
 		}
 		if c.state.CompareAndSwap(connBusy, connIdle) { // checkin
 			p.idle.Add(1)
+			p.spare.Add(1)
 			p.budget.idled(p)
 		}
 	}
