@@ -163,3 +163,24 @@ func TestNoPasswordInErrorsOrLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmUp opens a pool's guaranteed connections at Open, before any
+// call.
+func TestWarmUp(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	p := small()
+	p.Size, p.Guaranteed, p.WarmUp = dbx.Int(3), 3, true
+	m := open(t, oneDB(srv, newSchema(t, srv), p))
+	deadline := time.Now().Add(30 * time.Second)
+	for m.Servers()[0].Open < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("warm-up: %v after 30 s, want 3 open", m.Servers()[0])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	st, _ := m.StatusOf("main")
+	if st.InUse != 0 {
+		t.Errorf("warm-up left %d connections in use", st.InUse)
+	}
+}

@@ -270,3 +270,41 @@ func BenchmarkBudgetPathOverhead(b *testing.B) {
 		}
 	}
 }
+
+// TestGuaranteedConnections: a pool's Guaranteed connections are reserved
+// for it: others can neither open into the reservation nor steal its idle
+// connections below it.
+func TestGuaranteedConnections(t *testing.T) {
+	b := newBudget("s:3306", "s:3306", 20, Config{}) // budget 10
+	newPool := func(name string, floor int) *pool {
+		p := &pool{name: name, conns: map[*conn]struct{}{}, set: settings{floor: floor}, gate: newGate(10)}
+		p.budget = b
+		b.join(p)
+		return p
+	}
+	a, o := newPool("a", 4), newPool("o", 0)
+	now := time.Now()
+	b.mu.Lock()
+	for b.canOpen(o, now) {
+		b.take(o)
+	}
+	if o.budgetOpen != 6 {
+		t.Errorf("the other pool opened %d of the budget 10, want 6 (4 reserved for a)", o.budgetOpen)
+	}
+	for b.canOpen(a, now) {
+		b.take(a)
+	}
+	if a.budgetOpen != 4 || b.open != 10 {
+		t.Errorf("a holds %d, the server %d; want 4 and 10", a.budgetOpen, b.open)
+	}
+	for range 4 { // a's connections sit idle
+		c := &conn{p: a}
+		c.state.Store(connIdle)
+		a.idle.Add(1)
+		a.conns[c] = struct{}{}
+	}
+	if v := b.stealable(o); v != nil {
+		t.Error("an idle connection of a pool at its guarantee was stolen")
+	}
+	b.mu.Unlock()
+}

@@ -125,6 +125,9 @@ func TestTooManyConnections(t *testing.T) {
 	if len(srv) != 1 || srv[0].Shrinks == 0 || srv[0].Refused == 0 {
 		t.Errorf("budget status %v: want one server with shrinks and refusals counted", srv)
 	}
+	if n := h.events.get(dbx.EventShrink); n != srv[0].Shrinks {
+		t.Errorf("%d shrink events for %d shrinks", n, srv[0].Shrinks)
+	}
 
 	// Free the slots; the pools must serve again.
 	release()
