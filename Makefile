@@ -22,7 +22,7 @@ SQLC        := CGO_ENABLED=0 $(GO) tool -modfile=tools/go.mod sqlc
 STATICCHECK := $(GO) tool -modfile=tools/go.mod staticcheck
 HUBDB       := $(GO) run ./cmd/hubdb
 
-.PHONY: all demo bench test test-stress test-go test-faults fuzz check check-offline check-generate \
+.PHONY: all demo bench test test-stress test-go test-faults fuzz check gofmt check-offline check-generate \
         check-prepare generate compile vet staticcheck tools clean-demo
 
 all: check
@@ -73,7 +73,11 @@ test-stress:
 check:
 	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare
 
-check-offline: check-generate vet staticcheck
+check-offline: check-generate gofmt vet staticcheck
+
+# Every Go file is gofmt'd (gen/ included: the generator writes gofmt'd code).
+gofmt:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt'd (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 check-generate:
 	$(GO) run ./internal/cmd/generate -check
