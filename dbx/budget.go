@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -737,13 +738,8 @@ type ServerStatus struct {
 // String formats s like "db1:3306: budget 141 (ceiling 141): open 40, in
 // use 12, idle 28, waiting 0; ess 20, pv 20; steals 3, shrinks 0".
 func (s ServerStatus) String() string {
-	names := make([]string, 0, len(s.Pools))
-	for n := range s.Pools {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	parts := make([]string, 0, len(names))
-	for _, n := range names {
+	parts := make([]string, 0, len(s.Pools))
+	for _, n := range slices.Sorted(maps.Keys(s.Pools)) {
 		parts = append(parts, fmt.Sprintf("%s %d", n, s.Pools[n]))
 	}
 	return fmt.Sprintf("%s: budget %d (ceiling %d): open %d, in use %d, idle %d, waiting %d; %s; steals %d, shrinks %d, refused %d",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -90,11 +91,7 @@ func (m *Manager) check(cfg Config) error {
 			at = append(at, name)
 		}
 	}
-	ids := make([]string, 0, len(m.budgets))
-	for id := range m.budgets {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(m.budgets))
 	for _, id := range ids {
 		b := m.budgets[id]
 		b.mu.Lock()
@@ -128,11 +125,7 @@ func (m *Manager) check(cfg Config) error {
 // Servers returns the connection budget of every server the pools use,
 // sorted by server.
 func (m *Manager) Servers() []ServerStatus {
-	ids := make([]string, 0, len(m.budgets))
-	for id := range m.budgets {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(m.budgets))
 	out := make([]ServerStatus, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, m.budgets[id].status())
