@@ -69,7 +69,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		// failing the caller while its timeout allows.
 		b.refusedConnect(p)
 		if werr := b.acquire(ctx, p, deadline); werr != nil {
-			return nil, p.connectError(ctx, fmt.Errorf("%w (after the server refused: %w)", werr, err))
+			return nil, p.connectError(ctx, fmt.Errorf("%w (after the server refused a connection: %v)", werr, err))
 		}
 	}
 	mc, ok := dc.(mysqlConn)
