@@ -631,8 +631,12 @@ func (b *budget) closed(c *conn) {
 	if b == nil { // a pool without a server budget (unit tests)
 		return
 	}
-	if c.state.Swap(connDead) == connDead {
+	switch c.state.Swap(connDead) {
+	case connDead:
 		return
+	case connIdle: // database/sql closed it while idle (idle time, lifetime, surplus)
+		c.p.idle.Add(-1)
+		c.p.dropSpare()
 	}
 	b.mu.Lock()
 	delete(c.p.conns, c)

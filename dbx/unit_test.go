@@ -308,3 +308,28 @@ func TestGuaranteedConnections(t *testing.T) {
 	}
 	b.mu.Unlock()
 }
+
+// TestClosedWhileIdleKeepsCounts: a connection database/sql closes while
+// it is idle (idle time, lifetime, surplus) leaves the pool's idle and
+// unclaimed counts exact, so later callers do not count on it.
+func TestClosedWhileIdleKeepsCounts(t *testing.T) {
+	p := &pool{name: "ess", conns: map[*conn]struct{}{}}
+	p.budget = newBudget("s:3306", "s:3306", 151, Config{})
+	p.budget.join(p)
+	p.budget.mu.Lock()
+	p.budget.take(p)
+	p.budget.mu.Unlock()
+	c := &conn{p: p}
+	p.budget.register(c)
+	c.state.Store(connIdle)
+	p.idle.Add(1)
+	p.spare.Add(1)
+	p.budget.closed(c)
+	if p.idle.Load() != 0 || p.spare.Load() != 0 || p.budgetOpen != 0 || p.budget.open != 0 {
+		t.Errorf("after close: idle %d spare %d open %d/%d; want all 0", p.idle.Load(), p.spare.Load(), p.budgetOpen, p.budget.open)
+	}
+	p.budget.closed(c) // database/sql closes once; a second call changes nothing
+	if p.budget.open != 0 {
+		t.Errorf("a second close released another permit: open %d", p.budget.open)
+	}
+}
