@@ -352,8 +352,20 @@ func (c *conn) waitPing() {
 	_ = c.state.Load() // the ping is over: the state is idle or dead again
 }
 
-// checkOut moves an idle connection to busy.
-func (c *conn) checkOut() bool { return c.leaveIdle(connBusy) }
+// checkOut moves an idle connection to busy. A checkout that no claim
+// preceded (a path that bypasses budget.reserve) would leave the pool's
+// unclaimed count above its idle count: it is clamped here.
+func (c *conn) checkOut() bool {
+	if !c.leaveIdle(connBusy) {
+		return false
+	}
+	for {
+		s, i := c.p.spare.Load(), c.p.idle.Load()
+		if s <= i || c.p.spare.CompareAndSwap(s, i) {
+			return true
+		}
+	}
+}
 
 // leaveIdle moves an idle connection to state to, keeping the pool's idle
 // count.
