@@ -73,7 +73,7 @@ type budgetWaiter struct {
 // idle connection from a pool holding just one more: the budget's
 // remainder (50 connections over 18 pools: 2 or 3 each) then goes round
 // instead of staying with the same pools.
-const budgetAging = 50 * time.Millisecond
+const budgetAging = 30 * time.Millisecond
 
 func newBudget(id, addr string, maxConns int, cfg Config) *budget {
 	b := &budget{id: id, addr: addr, maxConns: maxConns, readAt: time.Now(),

@@ -213,7 +213,7 @@ func TestBudgetEighteenDatabases(t *testing.T) {
 		}
 	}()
 	const workers = 4
-	res := closedLoop(dbs, workers, 4*time.Second)
+	res := closedLoop(dbs, workers, 6*time.Second)
 	close(done)
 	refused := s.statusInt(t, "Connection_errors_max_connections") - refusedBefore
 	for k, n := range res.Errors {
