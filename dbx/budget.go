@@ -67,6 +67,7 @@ type budgetWaiter struct {
 	allowIdle bool  // a reservation: may be told to use an idle connection of p
 	useIdle   bool  // granted without a permit: p has an idle connection for it
 	since     time.Time
+	err       error // woken without a permit: the pool closed
 }
 
 // budgetAging is how long a waiter may wait before its pool may take an
@@ -387,6 +388,10 @@ func (b *budget) wait(ctx context.Context, p *pool, deadline time.Time, allowIdl
 			why = context.Cause(ctx)
 		}
 		b.mu.Lock()
+		if w.err != nil {
+			b.mu.Unlock()
+			return false, w.err
+		}
 		if w.granted {
 			b.mu.Unlock()
 			if w.victim != nil {
@@ -482,6 +487,26 @@ func (b *budget) grantLocked() {
 		close(w.ready)
 		e = next
 	}
+}
+
+// cancelWaiters wakes p's callers waiting for the budget with ErrClosed
+// (p is closing).
+func (b *budget) cancelWaiters(p *pool) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for e := b.waiters.Front(); e != nil; {
+		next := e.Next()
+		if w := e.Value.(*budgetWaiter); w.p == p {
+			b.waiters.Remove(e)
+			w.err = ErrClosed
+			close(w.ready)
+		}
+		e = next
+	}
+	b.grantLocked() // the others may fit now
 }
 
 // release gives back the permit of a connection of p that closed.

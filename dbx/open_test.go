@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,53 @@ func TestWarmUp(t *testing.T) {
 			t.Fatalf("warm-up: %v, %v after 30 s; want 3 idle connections", st, m.Servers()[0])
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCloseWakesBudgetWaiters: a caller waiting for the server's budget
+// gets ErrClosed when the Manager closes, not a pool timeout later.
+func TestCloseWakesBudgetWaiters(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	schema := newSchema(t, srv)
+	cfg := dbx.Config{ServerBudget: 1, Logger: slog.New(slog.DiscardHandler), DBs: []dbx.DBConfig{
+		{Name: "a", Schema: schema, Server: srv, Pool: dbx.Pool{Timeout: time.Minute}},
+		{Name: "b", Schema: schema, Server: srv, Pool: dbx.Pool{Timeout: time.Minute}},
+	}}
+	m, err := dbx.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := raw(t, m, "a"), raw(t, m, "b")
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- a.Read(ctx, func(context.Context, dbx.DBTX) error { close(held); <-release; return nil })
+	}()
+	<-held // a holds the budget's only connection
+	bDone := make(chan error, 1)
+	go func() { bDone <- b.Read(ctx, func(context.Context, dbx.DBTX) error { return nil }) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for m.Servers()[0].BudgetWaiting == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("b never waited for the budget: %v", m.Servers())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	select {
+	case err := <-bDone:
+		if !errors.Is(err, dbx.ErrClosed) {
+			t.Errorf("waiting caller: %v, want ErrClosed", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("the waiting caller was not woken by Close")
+	}
+	close(release)
+	if err := <-aDone; err != nil {
+		t.Errorf("the running Read: %v", err)
 	}
 }

@@ -172,6 +172,7 @@ func (p *pool) status() Status {
 // never database/sql's "database is closed".
 func (p *pool) close() error {
 	p.gate.close()
+	p.budget.cancelWaiters(p)
 	p.db.SetMaxIdleConns(-1) // closes the idle connections now, and each returned one
 	done := make(chan error, 1)
 	p.gate.afterIdle(func() { done <- p.db.Close() })
