@@ -237,7 +237,7 @@ func TestBudgetEighteenDatabases(t *testing.T) {
 }
 
 // workerEnv makes the test binary a budget worker process (case 2).
-const workerEnv = "HUBDB_FAULTS_BUDGET_WORKER"
+const workerEnv = "FAULTS_BUDGET_WORKER" // not HUBDB_*: config.Load refuses unknown HUBDB_ variables
 
 // workerReport is what a worker process prints on its last line.
 type workerReport struct {
