@@ -25,7 +25,7 @@ const budgetGrowInterval = 250 * time.Millisecond
 // connection when the budget is full first takes over an idle connection
 // of another pool (closing it: a steal), else waits in arrival order
 // across all pools of the server, bounded by its own Pool.Timeout. Each
-// pool's Floor connections are reserved for it. When the server refuses a
+// pool's Guaranteed connections (its floor) are reserved for it. When the server refuses a
 // connection with 1040 (other processes, other clients), the budget is
 // lowered to what the process holds (multiplicative decrease) and grows
 // back by one per budgetGrowInterval (additive increase); the caller waits
@@ -35,7 +35,7 @@ type budget struct {
 
 	mu       sync.Mutex
 	ceiling  int // max_connections minus Reserve, divided by Instances, or ServerBudget; 0: none known
-	shrunkTo int // > 0 or shrunk: the limit after the last 1040
+	shrunkTo int // while shrunk: the limit set after the last 1040
 	shrunk   bool
 	shrunkAt time.Time
 	open     int // permits held: connections open or being dialled
@@ -50,12 +50,10 @@ type budget struct {
 	steals       int64
 	shrinks      int64
 	refused      int64
-	waits        int64
 	timeouts     int64
 	trimmed      int64
-	attempts     int64     // connection attempts (dials) made
-	lastShrink   int       // the limit set by the last shrink, for the event
-	agedAt       time.Time // the last time the remainder went round
+	agedAt       time.Time    // the last time the remainder went round
+	attempts     atomic.Int64 // connection attempts (dials) made
 }
 
 // budgetWaiter is a caller waiting for a permit of pool p.
@@ -68,6 +66,24 @@ type budgetWaiter struct {
 	useIdle   bool  // granted without a permit: p has an idle connection for it
 	since     time.Time
 	err       error // woken without a permit: the pool closed
+}
+
+// grant hands w, at e in the queue, its answer. b.mu is held.
+func (b *budget) grant(e *list.Element, w *budgetWaiter) {
+	b.waiters.Remove(e)
+	w.granted = true
+	close(w.ready)
+}
+
+// dropLocked gives back the permit of p's connection c (nil: of a dial
+// that made none) and hands freed room to the waiters. b.mu is held.
+func (b *budget) dropLocked(p *pool, c *conn) {
+	if c != nil {
+		delete(p.conns, c)
+	}
+	b.open--
+	p.budgetOpen--
+	b.grantLocked()
 }
 
 // budgetAging is how long a waiter may wait before its pool may take an
@@ -171,7 +187,7 @@ func (b *budget) take(p *pool) {
 //
 // b.mu is held.
 func (b *budget) stealable(p *pool) *conn {
-	return b.newStealScan().steal(p)
+	return b.newStealScan().stealFor(p, false)
 }
 
 // stealScan is what stealable needs to know about the pools, gathered
@@ -199,9 +215,8 @@ func (b *budget) newStealScan() *stealScan {
 	return sc
 }
 
-func (sc *stealScan) steal(p *pool) *conn { return sc.stealFor(p, false) }
-
-// stealFor is steal; aged lets p take from a pool holding just one more.
+// stealFor is stealable with the scan made; aged lets p take from a pool
+// holding just one more.
 func (sc *stealScan) stealFor(p *pool, aged bool) *conn {
 	for {
 		var best *conn
@@ -245,6 +260,11 @@ func (b *budget) transfer(victim *conn, p *pool) {
 	victim.p.budgetOpen--
 	delete(victim.p.conns, victim)
 	p.budgetOpen++
+}
+
+// stealLocked moves victim's permit to p and counts a steal. b.mu is held.
+func (b *budget) stealLocked(victim *conn, p *pool) {
+	b.transfer(victim, p)
 	b.steals++
 }
 
@@ -265,7 +285,6 @@ func (b *budget) acquire(ctx context.Context, p *pool, deadline time.Time) error
 // a connection (permit; the dial uses it, done gives it back when an idle
 // connection served instead).
 type ticket struct {
-	b      *budget
 	p      *pool
 	permit bool
 	used   atomic.Bool
@@ -291,7 +310,7 @@ func (b *budget) reserve(ctx context.Context, p *pool, deadline time.Time) (*tic
 	if err != nil || !permit {
 		return nil, err
 	}
-	return &ticket{b: b, p: p, permit: true}, nil
+	return &ticket{p: p, permit: true}, nil
 }
 
 // withTicket puts t in ctx for the driver connector.
@@ -321,7 +340,7 @@ func (t *ticket) take() bool {
 func (t *ticket) done() {
 	if t != nil && t.permit && t.used.CompareAndSwap(false, true) {
 		t.p.dropSpare()
-		t.b.release(t.p)
+		t.p.budget.release(t.p)
 	}
 }
 
@@ -358,7 +377,7 @@ func (b *budget) wait(ctx context.Context, p *pool, deadline time.Time, allowIdl
 			return true, nil
 		}
 		if v := b.stealable(p); v != nil {
-			b.transfer(v, p)
+			b.stealLocked(v, p)
 			b.mu.Unlock()
 			b.stole(v, p)
 			return true, nil
@@ -366,7 +385,6 @@ func (b *budget) wait(ctx context.Context, p *pool, deadline time.Time, allowIdl
 	}
 	w := &budgetWaiter{p: p, ready: make(chan struct{}), allowIdle: allowIdle, since: now}
 	el := b.waiters.PushBack(w)
-	b.waits++
 	b.mu.Unlock()
 
 	var expired <-chan time.Time
@@ -479,12 +497,10 @@ func (b *budget) grantLocked() {
 				e = next
 				continue
 			}
-			b.transfer(v, w.p)
+			b.stealLocked(v, w.p)
 			w.victim = v
 		}
-		b.waiters.Remove(e)
-		w.granted = true
-		close(w.ready)
+		b.grant(e, w)
 		e = next
 	}
 }
@@ -515,9 +531,7 @@ func (b *budget) release(p *pool) {
 		return
 	}
 	b.mu.Lock()
-	b.open--
-	p.budgetOpen--
-	b.grantLocked()
+	b.dropLocked(p, nil)
 	b.mu.Unlock()
 }
 
@@ -568,14 +582,11 @@ func (b *budget) idled(p *pool) {
 			// already dialling (database/sql found no idle connection a
 			// moment ago): the idle one's permit serves the dial
 			b.transfer(v, p)
-			b.steals--
 			w.victim = v
 		} else {
 			continue
 		}
-		b.waiters.Remove(e)
-		w.granted = true
-		close(w.ready)
+		b.grant(e, w)
 		return
 	}
 	b.grantLocked()
@@ -614,7 +625,6 @@ func (b *budget) refusedConnect(p *pool) {
 	if !b.shrunk || to < b.limit(time.Now()) {
 		b.shrunk, b.shrunkTo, b.shrunkAt = true, to, time.Now()
 		b.shrinks++
-		b.lastShrink = to
 	}
 	b.trimLocked()
 	b.grantLocked()
@@ -632,8 +642,8 @@ func (b *budget) trimLocked() {
 		if v == nil {
 			return
 		}
-		v.p.budgetOpen--
 		delete(v.p.conns, v)
+		v.p.budgetOpen--
 		b.open--
 		b.trimmed++
 		go v.kill()
@@ -664,10 +674,7 @@ func (b *budget) closed(c *conn) {
 		c.p.dropSpare()
 	}
 	b.mu.Lock()
-	delete(c.p.conns, c)
-	b.open--
-	c.p.budgetOpen--
-	b.grantLocked()
+	b.dropLocked(c.p, c)
 	b.mu.Unlock()
 }
 
@@ -680,10 +687,7 @@ func (b *budget) expire(c *conn) {
 	}
 	b.mu.Lock()
 	if _, ok := c.p.conns[c]; ok {
-		delete(c.p.conns, c)
-		b.open--
-		c.p.budgetOpen--
-		b.grantLocked()
+		b.dropLocked(c.p, c)
 	}
 	b.mu.Unlock()
 	c.kill()
@@ -708,9 +712,7 @@ func (b *budget) countAttempt() {
 	if b == nil { // a pool without a server budget (unit tests)
 		return
 	}
-	b.mu.Lock()
-	b.attempts++
-	b.mu.Unlock()
+	b.attempts.Add(1)
 }
 
 // noteMaxConnections records a fresh read of @@global.max_connections.
@@ -781,7 +783,7 @@ func (b *budget) status() ServerStatus {
 	s := ServerStatus{Server: b.id, Addr: b.addr, Ceiling: b.ceiling, MaxConnections: b.maxConns,
 		Open: b.open, BudgetWaiting: b.waiters.Len(), Pools: map[string]int{},
 		Steals: b.steals, Shrinks: b.shrinks, Refused: b.refused, Trimmed: b.trimmed,
-		Attempts: b.attempts, BudgetTimeouts: b.timeouts}
+		Attempts: b.attempts.Load(), BudgetTimeouts: b.timeouts}
 	if l := b.limit(time.Now()); l != math.MaxInt {
 		s.Budget = l
 	}
@@ -789,11 +791,7 @@ func (b *budget) status() ServerStatus {
 		s.Pools[q.name] = q.budgetOpen
 		in, _, _, _ := q.gate.counts()
 		s.InUse += in
-		for c := range q.conns {
-			if c.state.Load() == connIdle {
-				s.Idle++
-			}
-		}
+		s.Idle += int(q.idle.Load())
 	}
 	return s
 }

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // mysqlConn is the set of driver interfaces go-sql-driver/mysql's
@@ -48,7 +46,11 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		// database/sql dialled for its own reasons. Wait for a permit; an
 		// idle connection of p that comes back meanwhile gives its own.
 		if err := b.acquire(ctx, p, deadline); err != nil {
-			return nil, p.driverError(ctx, "connect", err, nil)
+			err = p.driverError(ctx, "connect", err, nil)
+			if errors.Is(err, ErrPoolTimeout) {
+				p.emit(Event{Kind: EventPoolTimeout, Err: err})
+			}
+			return nil, err
 		}
 	}
 	slot := &netSlot{}
@@ -60,7 +62,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		if err == nil {
 			break
 		}
-		if !isTooManyConnections(err) {
+		if kindOf(err) != ErrTooManyConnections {
 			b.release(p)
 			return nil, p.connectError(ctx, err)
 		}
@@ -75,6 +77,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	mc, ok := dc.(mysqlConn)
 	if !ok {
 		_ = dc.Close()
+		b.release(p)
 		return nil, fmt.Errorf("driver connection %T lacks the interfaces dbx forwards", dc)
 	}
 	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1), netConn: slot.c}
@@ -115,12 +118,6 @@ func (c *conn) readMaxConnections(ctx context.Context) {
 	if n > 0 {
 		c.p.budget.noteMaxConnections(int(n))
 	}
-}
-
-// isTooManyConnections reports the server's 1040 refusal.
-func isTooManyConnections(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1040
 }
 
 // The states of a connection as the budget sees it.

@@ -44,7 +44,7 @@ func (p *pool) acquire(ctx context.Context, site callSite) (*lease, error) {
 		if ctx.Err() != nil { // the caller gave up before a connection was ready
 			return nil, wrap(p.name, "acquire", fmt.Errorf("waiting for a connection: %w", withCause(ctx, err)))
 		}
-		if errors.Is(err, sql.ErrConnDone) || p.gate.isClosed() {
+		if p.gate.isClosed() {
 			return nil, wrap(p.name, "acquire", ErrClosed)
 		}
 		return nil, wrap(p.name, "connect", err)

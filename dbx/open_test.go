@@ -173,17 +173,10 @@ func TestWarmUp(t *testing.T) {
 	p := small()
 	p.Size, p.Guaranteed, p.WarmUp = dbx.Int(3), 3, true
 	m := open(t, oneDB(srv, newSchema(t, srv), p))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually(t, "3 warmed connections idle", func() bool {
 		st, _ := m.StatusOf("main")
-		if st.Idle >= 3 && st.InUse == 0 && m.Servers()[0].Open >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("warm-up: %v, %v after 30 s; want 3 idle connections", st, m.Servers()[0])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.Idle >= 3 && st.InUse == 0 && m.Servers()[0].Open >= 3
+	})
 }
 
 // TestCloseWakesBudgetWaiters: a caller waiting for the server's budget
@@ -210,13 +203,7 @@ func TestCloseWakesBudgetWaiters(t *testing.T) {
 	<-held // a holds the budget's only connection
 	bDone := make(chan error, 1)
 	go func() { bDone <- b.Read(ctx, func(context.Context, dbx.DBTX) error { return nil }) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for m.Servers()[0].BudgetWaiting == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("b never waited for the budget: %v", m.Servers())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(t, "b waiting for the budget", func() bool { return m.Servers()[0].BudgetWaiting > 0 })
 	if err := m.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}

@@ -3,7 +3,6 @@ package dbx
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -57,6 +56,9 @@ func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger, bud
 	if err := p.whileFull(ctx, func() error { return p.probe(ctx) }); err != nil {
 		return nil, wrap(p.name, "open", err)
 	}
+	if p.set.keepAlive == 0 {
+		p.set.keepAlive = keepAliveDefault(p.server.waitTimeout)
+	}
 	p.budget = budgetOf(p)
 	inner, err := mysql.NewConnector(driverConfig(d, p.set, log, p.flavour, true))
 	if err != nil {
@@ -105,7 +107,7 @@ func (p *pool) whileFull(ctx context.Context, f func() error) error {
 	said := false
 	for {
 		err := f()
-		if err == nil || !errors.Is(wrap(p.name, "open", err), ErrTooManyConnections) {
+		if err == nil || kindOf(err) != ErrTooManyConnections {
 			return err
 		}
 		if !said {

@@ -40,9 +40,6 @@ func startSweeper(pools []*pool) *sweeper {
 		}
 	}
 	for _, p := range pools {
-		if p.set.keepAlive == 0 {
-			p.set.keepAlive = keepAliveDefault(p.server.waitTimeout)
-		}
 		pick(p.set.keepAlive / 4)
 		pick(p.set.recycle / 40) // the jitter window is a fifth of it: ~8 sweeps across
 	}

@@ -393,7 +393,7 @@ func (p *pool) commitError(ctx context.Context, err error) error {
 	}
 	// sent, and the answer lost; or the session was killed or the
 	// server shut down while it committed: the commit may have happened
-	return p.amend("commit", err, func(c error) error { return fmt.Errorf("%w: %w", ErrCommitUnknown, c) })
+	return wrap(p.name, "commit", amendErr(err, func(c error) error { return fmt.Errorf("%w: %w", ErrCommitUnknown, c) }))
 }
 
 // sessionLost reports server errors that end the session itself (killed,
@@ -419,18 +419,6 @@ func (p *pool) readCommitError(ctx context.Context, err error) error {
 		return wrap(p.name, "read", err)
 	}
 	return wrap(p.name, "commit", withCause(ctx, err))
-}
-
-// amend returns err as one *DBError of p whose cause f rewrote: a *DBError
-// of p at the top keeps its fields (no nested "dbx: db:" prefixes).
-func (p *pool) amend(op string, err error, f func(error) error) error {
-	if de, ok := err.(*DBError); ok && de.DB == p.name {
-		c := *de
-		c.Op = op
-		c.Err = f(de.Err)
-		return &c
-	}
-	return &DBError{DB: p.name, Op: op, Err: f(err)}
 }
 
 // amendErr rewrites err's cause with f: inside a *DBError at the top, so
