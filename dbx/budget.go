@@ -54,6 +54,9 @@ type budget struct {
 	trimmed      int64
 	agedAt       time.Time    // the last time the remainder went round
 	attempts     atomic.Int64 // connection attempts (dials) made
+	// stmts bounds the prepared statements of all pools' statement
+	// caches on the server.
+	stmts *stmtBudget
 }
 
 // budgetWaiter is a caller waiting for a permit of pool p.
@@ -92,9 +95,10 @@ func (b *budget) dropLocked(p *pool, c *conn) {
 // instead of staying with the same pools.
 const budgetAging = 30 * time.Millisecond
 
-func newBudget(id, addr string, maxConns int, cfg Config) *budget {
+func newBudget(id, addr string, maxConns, maxStmts int, cfg Config) *budget {
 	b := &budget{id: id, addr: addr, maxConns: maxConns, readAt: time.Now(),
 		reserveConns: resolveReserve(cfg.Reserve), instances: max(cfg.Instances, 1), explicit: cfg.ServerBudget}
+	b.stmts = newStmtBudget(maxStmts, b.instances)
 	b.ceiling = b.computeCeiling()
 	return b
 }
@@ -764,6 +768,11 @@ type ServerStatus struct {
 	// connections dialled, BudgetTimeouts the callers that gave up waiting
 	// for the budget.
 	Steals, Shrinks, Refused, Trimmed, Attempts, BudgetTimeouts int64
+	// Statements counts the statements prepared by the pools' statement
+	// caches on the server; StatementLimit is what they may hold: half the
+	// server's max_prepared_stmt_count divided by Config.Instances, or less
+	// after the server refused a prepare (1461).
+	Statements, StatementLimit int64
 }
 
 // String formats s like "db1:3306: budget 141 (ceiling 141): open 40, in
@@ -783,7 +792,8 @@ func (b *budget) status() ServerStatus {
 	s := ServerStatus{Server: b.id, Addr: b.addr, Ceiling: b.ceiling, MaxConnections: b.maxConns,
 		Open: b.open, BudgetWaiting: b.waiters.Len(), Pools: map[string]int{},
 		Steals: b.steals, Shrinks: b.shrinks, Refused: b.refused, Trimmed: b.trimmed,
-		Attempts: b.attempts.Load(), BudgetTimeouts: b.timeouts}
+		Attempts: b.attempts.Load(), BudgetTimeouts: b.timeouts,
+		Statements: b.stmts.held.Load(), StatementLimit: b.stmts.limit.Load()}
 	if l := b.limit(time.Now()); l != math.MaxInt {
 		s.Budget = l
 	}

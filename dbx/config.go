@@ -26,6 +26,8 @@ const (
 	DefaultLeakThreshold     = 30 * time.Second
 	DefaultIdleInTxThreshold = time.Second
 	DefaultReserve           = 10
+	DefaultStatementCache    = 128
+	DefaultOverflowIdleTime  = 30 * time.Second
 	// DefaultCollation is the connection collation dbx sets when the
 	// server configuration names none; it matches the schemas' tables.
 	DefaultCollation = "utf8mb4_unicode_ci"
@@ -52,8 +54,9 @@ type Pool struct {
 	// connection is closed when it comes back), which needs an Overflow
 	// above 0.
 	Size *int `yaml:"size"`
-	// Overflow is how many connections may be opened beyond Size under load;
-	// they are closed when returned to a full pool (max_overflow). The
+	// Overflow is how many connections may be opened beyond Size under load
+	// (max_overflow); once more than Size are idle, those idle longer than
+	// OverflowIdleTime are closed. The
 	// pool's maximum is Size+Overflow. nil: inherit, then 20. As in
 	// SQLAlchemy, Int(0) means no overflow (a fixed pool of Size) and
 	// Int(-1) ([Unlimited]) means no maximum; other negative values are
@@ -127,6 +130,31 @@ type Pool struct {
 	// round trips) instead of interpolating them into the query text on the
 	// client (one round trip, the default). See BenchmarkInterpolateParams.
 	ServerPrepare bool `yaml:"server_prepare"`
+	// StatementCache is how many prepared statements each connection
+	// keeps: a statement with arguments is prepared the first time a
+	// connection runs it and executed as a prepared statement (binary
+	// protocol, one round trip) after that, in and out of transactions.
+	// The least recently used is closed to make room, and all connections
+	// to a server together keep at most half of its
+	// max_prepared_stmt_count (divided by Config.Instances); past that, a
+	// statement is sent as text. A statement the server reports stale
+	// (1615) or unknown (1243) is prepared again, once. Default 128;
+	// negative: off, every statement is sent as text with its arguments
+	// interpolated (or, with ServerPrepare, prepared and closed per call).
+	// Turn it off behind a proxy that does not keep a server-side
+	// statement with the client connection that prepared it (ProxySQL
+	// without multiplexing pinned, MaxScale's readwritesplit before 2.x,
+	// PgBouncer-style transaction pooling for MySQL), or when the
+	// server's max_prepared_stmt_count is shared with many other clients.
+	StatementCache int `yaml:"statement_cache"`
+	// OverflowIdleTime is how long a connection beyond Size may stay idle
+	// before it is closed: under steady load the pool keeps the
+	// connections it needs instead of closing one at every checkin and
+	// dialling it again at the next checkout (SQLAlchemy's max_overflow
+	// behaviour, which costs a TCP and auth handshake per transaction).
+	// Default 30 s; negative: an overflow connection closes when it comes
+	// back.
+	OverflowIdleTime time.Duration `yaml:"overflow_idle_time"`
 }
 
 // DBConfig describes one logical database.

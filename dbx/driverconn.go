@@ -80,7 +80,8 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 		b.release(p)
 		return nil, fmt.Errorf("driver connection %T lacks the interfaces dbx forwards", dc)
 	}
-	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1), netConn: slot.c}
+	cn := &conn{mysqlConn: mc, p: c.p, id: c.ids.Add(1), netConn: slot.c,
+		stmts: newStmtCache(p.set.stmtCache, b.stmts, &p.stmtStats)}
 	now := time.Now()
 	cn.returned.Store(now.UnixNano())
 	cn.expires = p.set.expiry(now)
@@ -162,6 +163,8 @@ type conn struct {
 	// runs one command at a time: a statement sent while rows are unread
 	// breaks the connection, so dbx refuses it first (errBusy).
 	openRows atomic.Int32
+	// stmts is the connection's prepared-statement cache (nil: off).
+	stmts *stmtCache
 }
 
 // busy refuses a statement while rows are open on c: only possible inside
@@ -185,7 +188,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, err
 	}
 	st := c.stmtStart()
-	r, err := c.mysqlConn.QueryContext(ctx, query, args)
+	r, err := c.query(ctx, query, args)
 	if err != nil {
 		st.stmtEnd()
 		return nil, c.err(ctx, "query", err)
@@ -200,7 +203,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	st := c.stmtStart()
 	defer st.stmtEnd()
-	res, err := c.mysqlConn.ExecContext(ctx, query, args)
+	res, err := c.exec(ctx, query, args)
 	return res, c.err(ctx, "exec", err)
 }
 
@@ -410,6 +413,9 @@ func (c *conn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.p.budget.closed(c)
 		c.p.emitLater(Event{Kind: EventClose, ConnID: c.id})
+		if c.stmts != nil {
+			c.stmts.closeAll()
+		}
 	}
 	return c.mysqlConn.Close()
 }

@@ -113,6 +113,7 @@ func TestDialFailuresAreTyped(t *testing.T) {
 	p := small()
 	p.ConnectTimeout = 100 * time.Millisecond
 	p.Size = dbx.Int(0) // keep no idle connection: every call dials
+	p.OverflowIdleTime = -1
 	p.Overflow = dbx.Int(2)
 	var retries atomic.Int64
 	srv := server(t).Clone()

@@ -56,8 +56,9 @@ const (
 	// and the server's budget was lowered; Err tells the new budget.
 	EventShrink
 	// EventKeepAlive: the keepalive closed an idle connection (ConnID)
-	// that failed its ping or outlived its jittered lifetime; Err says
-	// which.
+	// that failed its ping, outlived its jittered lifetime, or was an
+	// overflow connection idle longer than Pool.OverflowIdleTime; Err
+	// says which.
 	EventKeepAlive
 )
 

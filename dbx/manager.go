@@ -40,7 +40,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	budgetOf := func(p *pool) *budget {
 		b := m.budgets[p.server.id]
 		if b == nil {
-			b = newBudget(p.server.id, p.server.addr, p.server.maxConnections, cfg)
+			b = newBudget(p.server.id, p.server.addr, p.server.maxConnections, p.server.maxStmts, cfg)
 			m.budgets[p.server.id] = b
 		}
 		b.join(p)

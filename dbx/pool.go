@@ -33,6 +33,8 @@ type pool struct {
 	conns      map[*conn]struct{}
 	idle       atomic.Int32 // connections in state connIdle
 	spare      atomic.Int32 // idle connections no caller has claimed (budget.reserve)
+	// stmtStats counts the statement caches of the pool's connections.
+	stmtStats stmtStats
 	// timeoutLog rate-limits pool-timeout warnings in the log.
 	timeoutLog logLimiter
 }
@@ -44,6 +46,7 @@ type serverInfo struct {
 	version        string
 	waitTimeout    time.Duration // @@session.wait_timeout with the pool's DSN
 	maxConnections int
+	maxStmts       int // @@global.max_prepared_stmt_count
 }
 
 // openPool detects the server flavour on a bootstrap connection, then
@@ -66,7 +69,7 @@ func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger, bud
 	}
 	p.db = sql.OpenDB(&connector{inner: inner, p: p})
 	p.db.SetMaxOpenConns(p.set.max())
-	p.db.SetMaxIdleConns(p.set.size)
+	p.db.SetMaxIdleConns(p.set.maxIdle())
 	p.db.SetConnMaxLifetime(p.set.recycle)
 	p.db.SetConnMaxIdleTime(p.set.maxIdleTime)
 	if err := p.whileFull(ctx, func() error { return p.db.PingContext(ctx) }); err != nil {
@@ -139,10 +142,10 @@ func (p *pool) probe(ctx context.Context) error {
 		return p.connectError(ctx, err)
 	}
 	var version, host string
-	var port, wait, maxConns int
+	var port, wait, maxConns, maxStmts int
 	err = db.QueryRowContext(ctx,
-		"SELECT VERSION(), @@hostname, @@port, @@session.wait_timeout, @@global.max_connections").
-		Scan(&version, &host, &port, &wait, &maxConns)
+		"SELECT VERSION(), @@hostname, @@port, @@session.wait_timeout, @@global.max_connections, @@global.max_prepared_stmt_count").
+		Scan(&version, &host, &port, &wait, &maxConns, &maxStmts)
 	if err != nil {
 		return err
 	}
@@ -151,7 +154,7 @@ func (p *pool) probe(ctx context.Context) error {
 	}
 	p.server = serverInfo{
 		id: fmt.Sprintf("%s:%d", host, port), addr: p.cfg.Server.Addr, version: version,
-		waitTimeout: time.Duration(wait) * time.Second, maxConnections: maxConns,
+		waitTimeout: time.Duration(wait) * time.Second, maxConnections: maxConns, maxStmts: maxStmts,
 	}
 	return nil
 }
@@ -164,6 +167,7 @@ func (p *pool) status() Status {
 		DB: p.name, Size: p.set.size, Overflow: p.set.overflow,
 		InUse: inUse, Idle: st.Idle, Open: st.OpenConnections, Waiting: waiting,
 		WaitCount: waits, Timeouts: timeouts, Leaks: p.leaks.Load(), Stats: st,
+		Statements: p.stmtStats.snapshot(p.set.stmtCache),
 	}
 }
 

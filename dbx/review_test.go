@@ -148,6 +148,7 @@ func TestRetryOnlyForItsOwnTransaction(t *testing.T) {
 	}
 	p := small()
 	p.Size, p.Overflow = dbx.Int(0), dbx.Int(1) // no idle connection: every call dials
+	p.OverflowIdleTime = -1
 	cfg := dbx.Config{DBs: []dbx.DBConfig{
 		{Name: "main", Schema: newSchema(t, srv), Server: srv, Pool: small()},
 		{Name: "other", Schema: newSchema(t, srv), Server: refusing, Pool: p},

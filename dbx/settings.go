@@ -1,6 +1,7 @@
 package dbx
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,8 @@ type settings struct {
 	floor             int
 	warmUp            bool
 	keepAlive         time.Duration // 0: from the server's wait_timeout; < 0: off
+	stmtCache         int           // statements cached per connection; 0: off
+	overflowIdle      time.Duration // < 0: an overflow connection closes at checkin
 }
 
 // expiry returns the end of life of a connection opened at now: Recycle
@@ -50,6 +53,19 @@ func (s settings) max() int {
 		return 0
 	}
 	return s.size + s.overflow
+}
+
+// maxIdle is database/sql's MaxIdleConns: Size when an overflow
+// connection closes at checkin, else the pool's maximum (the sweeper
+// closes the overflow after OverflowIdleTime).
+func (s settings) maxIdle() int {
+	if s.overflowIdle < 0 || s.overflow == 0 {
+		return s.size
+	}
+	if m := s.max(); m > 0 {
+		return m
+	}
+	return s.size // unlimited overflow: closed at checkin, as before
 }
 
 // resolve merges own over defaults over the Default* constants.
@@ -99,6 +115,10 @@ func resolve(own, defaults Pool) settings {
 	if s.floor == 0 {
 		s.floor = max(defaults.Guaranteed, 0)
 	}
+	if c := cmp.Or(own.StatementCache, defaults.StatementCache, DefaultStatementCache); c > 0 {
+		s.stmtCache = c
+	}
+	s.overflowIdle = cmp.Or(own.OverflowIdleTime, defaults.OverflowIdleTime, DefaultOverflowIdleTime)
 	if s.keepAlive == 0 {
 		s.keepAlive = defaults.KeepAlive
 	}

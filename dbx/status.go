@@ -29,6 +29,8 @@ type Status struct {
 	Timeouts int64
 	// Leaks is how many leak warnings were reported since Open.
 	Leaks int64
+	// Statements are the counters of the pool's prepared-statement cache.
+	Statements StatementCacheStats
 	// Stats are database/sql's own counters.
 	Stats sql.DBStats
 }

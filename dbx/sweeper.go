@@ -1,9 +1,11 @@
 package dbx
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -42,6 +44,9 @@ func startSweeper(pools []*pool) *sweeper {
 	for _, p := range pools {
 		pick(p.set.keepAlive / 4)
 		pick(p.set.recycle / 40) // the jitter window is a fifth of it: ~8 sweeps across
+		if p.set.maxIdle() > p.set.size {
+			pick(p.set.overflowIdle / 4)
+		}
 	}
 	if interval == 0 {
 		return nil
@@ -77,11 +82,11 @@ func (s *sweeper) close() {
 	<-s.done
 }
 
-// sweep closes p's expired idle connections and pings those idle longer
-// than the keepalive.
+// sweep closes p's expired idle connections and the overflow idle longer
+// than OverflowIdleTime, and pings those idle longer than the keepalive.
 func (s *sweeper) sweep(p *pool) {
 	now := time.Now()
-	var expired, stale []*conn
+	var expired, stale, idle []*conn
 	p.budget.mu.Lock()
 	for c := range p.conns {
 		if c.state.Load() != connIdle {
@@ -95,16 +100,47 @@ func (s *sweeper) sweep(p *pool) {
 			}
 		case p.set.keepAlive > 0 && now.Sub(time.Unix(0, c.returned.Load())) >= p.set.keepAlive:
 			stale = append(stale, c)
+			idle = append(idle, c)
+		default:
+			idle = append(idle, c)
 		}
 	}
+	surplus := s.overflowSurplus(p, now, idle)
 	p.budget.mu.Unlock()
 	for _, c := range expired {
 		p.budget.expire(c)
 		p.emitLater(Event{Kind: EventKeepAlive, ConnID: c.id, Err: errors.New("lifetime (Pool.Recycle minus jitter) reached while idle")})
 	}
+	for _, c := range surplus {
+		p.budget.expire(c)
+		p.emitLater(Event{Kind: EventKeepAlive, ConnID: c.id, Err: errors.New("overflow connection idle longer than Pool.OverflowIdleTime")})
+	}
 	for _, c := range stale {
 		c.keepAlive(now)
 	}
+}
+
+// overflowSurplus takes out of idle the connections beyond Pool.Size that
+// sat idle longer than Pool.OverflowIdleTime, least recently used first,
+// and returns them (marked dead: the caller closes them). budget.mu is
+// held.
+func (s *sweeper) overflowSurplus(p *pool, now time.Time, idle []*conn) []*conn {
+	excess := int(p.idle.Load()) - p.set.size
+	if p.set.maxIdle() <= p.set.size || excess <= 0 {
+		return nil
+	}
+	slices.SortFunc(idle, func(a, b *conn) int { return cmp.Compare(a.returned.Load(), b.returned.Load()) })
+	var out []*conn
+	for _, c := range idle {
+		if len(out) == excess || now.Sub(time.Unix(0, c.returned.Load())) < p.set.overflowIdle {
+			break
+		}
+		if c.leaveIdle(connDead) {
+			p.dropSpare()
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // keepAlive pings the idle connection c; a failure closes it.

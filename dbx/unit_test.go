@@ -248,7 +248,7 @@ func TestZeroMeansZero(t *testing.T) {
 // hand-off check.
 func BenchmarkBudgetPathOverhead(b *testing.B) {
 	p := &pool{name: "ess", conns: map[*conn]struct{}{}}
-	p.budget = newBudget("s:3306", "s:3306", 151, Config{})
+	p.budget = newBudget("s:3306", "s:3306", 151, -1, Config{})
 	p.budget.join(p)
 	c := &conn{p: p}
 	c.state.Store(connIdle)
@@ -275,7 +275,7 @@ func BenchmarkBudgetPathOverhead(b *testing.B) {
 // for it: others can neither open into the reservation nor steal its idle
 // connections below it.
 func TestGuaranteedConnections(t *testing.T) {
-	b := newBudget("s:3306", "s:3306", 20, Config{}) // budget 10
+	b := newBudget("s:3306", "s:3306", 20, -1, Config{}) // budget 10
 	newPool := func(name string, floor int) *pool {
 		p := &pool{name: name, conns: map[*conn]struct{}{}, set: settings{floor: floor}, gate: newGate(10)}
 		p.budget = b
@@ -314,7 +314,7 @@ func TestGuaranteedConnections(t *testing.T) {
 // unclaimed counts exact, so later callers do not count on it.
 func TestClosedWhileIdleKeepsCounts(t *testing.T) {
 	p := &pool{name: "ess", conns: map[*conn]struct{}{}}
-	p.budget = newBudget("s:3306", "s:3306", 151, Config{})
+	p.budget = newBudget("s:3306", "s:3306", 151, -1, Config{})
 	p.budget.join(p)
 	p.budget.mu.Lock()
 	p.budget.take(p)
