@@ -137,7 +137,7 @@ type Pool struct {
 	// The least recently used is closed to make room, and all connections
 	// to a server together keep at most half of its
 	// max_prepared_stmt_count (divided by Config.Instances); past that, a
-	// statement is sent as text. A statement the server reports stale
+	// new statement is sent as text (those already prepared stay). A statement the server reports stale
 	// (1615) or unknown (1243) is prepared again, once. Default 128;
 	// negative: off, every statement is sent as text with its arguments
 	// interpolated (or, with ServerPrepare, prepared and closed per call).

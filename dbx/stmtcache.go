@@ -106,8 +106,7 @@ func newStmtCache(capacity int, server *stmtBudget, stats *stmtStats) *stmtCache
 
 // lookup returns the prepared statement of query on c, preparing it
 // when it is new; nil (and no error) means "run it as text": the server
-// would not prepare it, or the server's statement limit is reached and c
-// has nothing of its own to evict. A prepare that fails because the
+// would not prepare it, or the server's statement limit is reached. A prepare that fails because the
 // connection broke returns that error.
 func (sc *stmtCache) lookup(ctx context.Context, c *conn, query string) (*cachedStmt, error) {
 	if e, ok := sc.items[query]; ok {
@@ -124,10 +123,11 @@ func (sc *stmtCache) lookup(ctx context.Context, c *conn, query string) (*cached
 		sc.evict()
 	}
 	if !sc.server.take() {
-		if sc.evictPrepared() == 0 || !sc.server.take() {
-			sc.stats.uncached.Add(1)
-			return nil, nil
-		}
+		// The server's share is taken: text, not an eviction of one of
+		// c's own statements, which under such demand would turn every
+		// execution into prepare, execute and close.
+		sc.stats.uncached.Add(1)
+		return nil, nil
 	}
 	s, err := c.mysqlConn.PrepareContext(ctx, query)
 	if err != nil {
@@ -166,19 +166,6 @@ func (sc *stmtCache) evict() {
 		sc.remove(e)
 		sc.stats.evictions.Add(1)
 	}
-}
-
-// evictPrepared drops the least recently used prepared statement (not a
-// text-only marker) and returns how many it dropped (0 or 1).
-func (sc *stmtCache) evictPrepared() int {
-	for e := sc.lru.Back(); e != nil; e = e.Prev() {
-		if e.Value.(*cachedStmt).s != nil {
-			sc.remove(e)
-			sc.stats.evictions.Add(1)
-			return 1
-		}
-	}
-	return 0
 }
 
 // remove drops e, closing its statement on the server.
@@ -286,15 +273,16 @@ type StatementCacheStats struct {
 	// counts statements prepared (first use on a connection, or again
 	// after eviction).
 	Hits, Prepares int64
-	// Evictions counts statements closed to make room (the connection's
-	// LRU was full, or the server's statement limit was reached).
+	// Evictions counts statements closed to make room in a connection's
+	// full cache.
 	Evictions int64
 	// Reprepares counts statements prepared again because the server
 	// reported them stale (1615) or unknown (1243).
 	Reprepares int64
 	// Uncached counts executions sent as text although they had
-	// arguments: the server's statement limit was reached with nothing to
-	// evict, or the server would not prepare the statement.
+	// arguments: the server's statement limit was reached (the statements
+	// prepared so far stay), or the server would not prepare the
+	// statement.
 	Uncached int64
 }
 
