@@ -122,7 +122,7 @@ func (d *txDBTX) ExecContext(ctx context.Context, query string, args ...any) (sq
 	if err != nil {
 		return nil, wrap(d.st.p.name, "exec", err)
 	}
-	res, err := d.st.tx.ExecContext(ctx, d.st.prefix+query, args...)
+	res, err := d.st.tx.ExecContext(d.st.sqlCtx(ctx), d.st.prefix+query, args...)
 	return res, wrap(d.st.p.name, "exec", withCause(ctx, err))
 }
 
@@ -131,7 +131,7 @@ func (d *txDBTX) QueryContext(ctx context.Context, query string, args ...any) (*
 	if err != nil {
 		return nil, wrap(d.st.p.name, "query", err)
 	}
-	rows, err := d.st.tx.QueryContext(ctx, d.st.prefix+query, args...)
+	rows, err := d.st.tx.QueryContext(d.st.sqlCtx(ctx), d.st.prefix+query, args...)
 	return rows, wrap(d.st.p.name, "query", withCause(ctx, err))
 }
 
@@ -140,14 +140,14 @@ func (d *txDBTX) QueryRowContext(ctx context.Context, query string, args ...any)
 	if err != nil {
 		return errRow(wrap(d.st.p.name, "query", err))
 	}
-	return d.st.tx.QueryRowContext(ctx, d.st.prefix+query, args...)
+	return d.st.tx.QueryRowContext(d.st.sqlCtx(ctx), d.st.prefix+query, args...)
 }
 
 func (d *txDBTX) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err := d.st.failure(); err != nil {
 		return nil, err
 	}
-	stmt, err := d.st.tx.PrepareContext(ctx, d.st.prefix+query)
+	stmt, err := d.st.tx.PrepareContext(d.st.sqlCtx(ctx), d.st.prefix+query)
 	return stmt, wrap(d.st.p.name, "prepare", err)
 }
 

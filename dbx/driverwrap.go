@@ -23,8 +23,14 @@ func (c *conn) err(ctx context.Context, op string, err error) error {
 	if err == nil || err == driver.ErrSkip || err == io.EOF {
 		return err
 	}
+	st := c.tx.Load()
+	if st != nil && st.expired.Load() {
+		// the transaction's limit closed the socket under a statement
+		// that ran with a context it had stripped (txState.sqlCtx)
+		ctx = st.ctx
+	}
 	err = c.p.driverError(ctx, op, err, c)
-	if st := c.tx.Load(); st != nil && errors.Is(err, ErrDeadlock) {
+	if st != nil && errors.Is(err, ErrDeadlock) {
 		// InnoDB rolled the whole transaction back: whatever fn does with
 		// this error, the transaction cannot commit any more.
 		st.fail(err)

@@ -63,3 +63,49 @@ func TestTimeoutsToldApart(t *testing.T) {
 		}
 	})
 }
+
+// TestTxTimeoutFreesTheServerWithoutCancellableContext: called with
+// context.Background(), a transaction whose fn is stuck in a slow call
+// (not in a statement) past its TxTimeout no longer holds its row locks on
+// the server: another transaction gets the row while fn is still stuck.
+// The statement fn runs after is refused as a timeout (not a lost server),
+// and Retry does not run fn again.
+func TestTxTimeoutFreesTheServerWithoutCancellableContext(t *testing.T) {
+	t.Parallel()
+	f := setup(t, small())
+	locked, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- f.d.Write(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
+			calls++
+			if _, err := q.ExecContext(ctx, "UPDATE kv SET v = v + 1 WHERE k = ?", 1); err != nil {
+				return err
+			}
+			close(locked)
+			<-release // a slow call made while holding the transaction
+			_, err := q.ExecContext(ctx, "UPDATE kv SET v = v + 1 WHERE k = ?", 2)
+			return err
+		}, dbx.TxTimeout(200*time.Millisecond), dbx.Retry(3), dbx.RetryBackoff(time.Millisecond, time.Millisecond))
+	}()
+	<-locked
+	// The row is locked until the server drops the stuck transaction;
+	// the admin's own lock wait (innodb_lock_wait_timeout, 50 s by
+	// default) is far beyond the limit.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := f.admin.ExecContext(ctx, "UPDATE kv SET v = 100 WHERE k = 1"); err != nil {
+		t.Fatalf("the row stayed locked after the transaction's limit: %v", err)
+	}
+	close(release)
+	err := <-done
+	if !errors.Is(err, dbx.ErrTxTimeout) || errors.Is(err, dbx.ErrServerGone) {
+		t.Fatalf("err = %v, want ErrTxTimeout and not ErrServerGone", err)
+	}
+	if calls != 1 {
+		t.Errorf("fn ran %d times; a timeout is not retried", calls)
+	}
+	if v := value(t, f.admin, 1); v != 100 {
+		t.Errorf("k=1 is %d, want 100: the timed-out update was not rolled back", v)
+	}
+}

@@ -44,6 +44,28 @@ type txState struct {
 
 	qmu sync.Mutex
 	q   any // the Q bound to this transaction, made once
+
+	// ctx is the transaction's context (with its TxTimeout). When the
+	// caller's context cannot be cancelled, dbx's own limit is its only
+	// end: database/sql and the driver then get the statement's context
+	// without cancellation (sqlCtx), which spares each transaction the
+	// goroutine database/sql starts to watch it and each statement two
+	// hand-offs to the driver's watcher goroutine; the limit is enforced by
+	// closing the connection's socket when it expires (expired is set
+	// first, so the driver's "broken connection" reads as the timeout).
+	ctx     context.Context
+	strip   <-chan struct{} // ctx.Done() when stripping, else nil
+	expired atomic.Bool
+}
+
+// sqlCtx returns the context to give database/sql for a statement of the
+// transaction run with ctx: without cancellation when ctx can end only by
+// the transaction's own limit (see txState.ctx), else ctx itself.
+func (st *txState) sqlCtx(ctx context.Context) context.Context {
+	if st.strip != nil && ctx.Done() == st.strip {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // fail records err as the reason the transaction cannot commit (the first
@@ -98,7 +120,11 @@ type txLimit struct{ d time.Duration }
 
 func (l *txLimit) Error() string { return fmt.Sprintf("transaction timeout %v reached", l.d) }
 
-func (l *txLimit) Is(target error) bool { return target == ErrTxTimeout }
+// Is reports ErrTxTimeout and context.DeadlineExceeded (the limit is the
+// transaction context's deadline).
+func (l *txLimit) Is(target error) bool {
+	return target == ErrTxTimeout || target == context.DeadlineExceeded
+}
 
 // TxTimeoutError is the cause of an error matching [ErrTxTimeout]: the
 // transaction ran longer than its own limit and was rolled back (or, when
@@ -179,7 +205,27 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 		}
 	}
 	nc := l.driverConn()
-	tx, err := l.conn.BeginTx(txCtx, &sql.TxOptions{ReadOnly: readOnly, Isolation: o.isolation})
+	st := &txState{p: p, readOnly: readOnly, site: site, prefix: prefix, ctx: txCtx}
+	beginCtx := txCtx
+	if limit != nil && ctx.Done() == nil && nc != nil && nc.netConn != nil {
+		// The limit is the only end of txCtx: enforce it by closing the
+		// socket, and let database/sql and the driver run without
+		// watching a context (see txState.ctx).
+		st.strip = txCtx.Done()
+		beginCtx = context.WithoutCancel(txCtx)
+		aborted := make(chan struct{})
+		stop := context.AfterFunc(txCtx, func() {
+			st.expired.Store(true)
+			nc.abort()
+			close(aborted)
+		})
+		defer func() {
+			if !stop() {
+				<-aborted // never close a socket after the connection went back
+			}
+		}()
+	}
+	tx, err := l.conn.BeginTx(beginCtx, &sql.TxOptions{ReadOnly: readOnly, Isolation: o.isolation})
 	if err != nil {
 		err = wrap(p.name, "begin", withCause(txCtx, err))
 		return timedOut(err), ownFailure(err, nc) && ctx.Err() == nil
@@ -196,7 +242,7 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 		}
 		p.emit(ev)
 	}()
-	st := &txState{p: p, tx: tx, readOnly: readOnly, site: site, prefix: prefix}
+	st.tx = tx
 	st.dbtx = &txDBTX{st: st}
 	st.watch.arm(p, &st.site)
 	if nc != nil {
@@ -311,17 +357,17 @@ func (st *txState) savepoint(ctx context.Context, body func(context.Context) err
 		return ferr
 	}
 	name := "dbx_sp_" + strconv.FormatInt(st.savepoints.Add(1), 10)
-	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if _, err := st.tx.ExecContext(st.sqlCtx(ctx), "SAVEPOINT "+name); err != nil {
 		return wrap(st.p.name, "savepoint", withCause(ctx, err))
 	}
 	if err := body(ctx); err != nil {
-		if _, rerr := st.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+		if _, rerr := st.tx.ExecContext(st.sqlCtx(ctx), "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			st.fail(wrap(st.p.name, "write", err))
 			return wrap(st.p.name, "write", &rollbackFailed{err: err, rollback: rerr})
 		}
 		return wrap(st.p.name, "write", err)
 	}
-	if _, err := st.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+	if _, err := st.tx.ExecContext(st.sqlCtx(ctx), "RELEASE SAVEPOINT "+name); err != nil {
 		err = wrap(st.p.name, "release savepoint", withCause(ctx, err))
 		st.fail(err)
 		return err
