@@ -163,9 +163,18 @@ func (p *pool) probe(ctx context.Context) error {
 func (p *pool) status() Status {
 	inUse, waiting, waits, timeouts := p.gate.counts()
 	st := p.db.Stats()
+	// Open and Idle are dbx's own counts: a connection dbx closed while
+	// idle (stolen, trimmed, expired) stays in database/sql's idle list,
+	// and its counts, until the next checkout discards it.
+	open := st.OpenConnections
+	if p.budget != nil {
+		p.budget.mu.Lock()
+		open = p.budgetOpen
+		p.budget.mu.Unlock()
+	}
 	return Status{
 		DB: p.name, Size: p.set.size, Overflow: p.set.overflow,
-		InUse: inUse, Idle: st.Idle, Open: st.OpenConnections, Waiting: waiting,
+		InUse: inUse, Idle: int(p.idle.Load()), Open: open, Waiting: waiting,
 		WaitCount: waits, Timeouts: timeouts, Leaks: p.leaks.Load(), Stats: st,
 		Statements: p.stmtStats.snapshot(p.set.stmtCache),
 	}

@@ -19,7 +19,11 @@ type Status struct {
 	InUse int
 	// Idle counts open connections waiting in the pool.
 	Idle int
-	// Open counts open connections (in use, idle, or being closed).
+	// Open counts the pool's connections to the server (in use, idle, or
+	// being dialled). A connection dbx closed while idle (stolen by
+	// another pool, trimmed after OverflowIdleTime, expired) is no longer
+	// counted, although database/sql's Stats list it until the next
+	// checkout discards it.
 	Open int
 	// Waiting counts callers queued for a connection.
 	Waiting int
