@@ -15,13 +15,16 @@
 // # Pool settings
 //
 // [Pool] fields keep SQLAlchemy's meaning: Size connections are kept
-// while idle (MaxIdleConns), Size+Overflow may be open at once
-// (MaxOpenConns; overflow connections are closed when they come back to a
-// full pool), Recycle is ConnMaxLifetime and MaxIdleTime is
-// ConnMaxIdleTime. The driver's README suggests MaxIdleConns equal to
-// MaxOpenConns to avoid churn; dbx keeps the design note's size/overflow
-// split instead, because 18 pools share one server's max_connections and
-// idle connections count against it. Size and Overflow are *int so that
+// while idle, Size+Overflow may be open at once (MaxOpenConns), Recycle
+// is ConnMaxLifetime and MaxIdleTime is ConnMaxIdleTime. Unlike
+// SQLAlchemy, an overflow connection is not closed the moment it comes
+// back (the next caller, already queued at dbx's gate, would dial again:
+// a TCP and auth handshake per transaction under load): database/sql's
+// MaxIdleConns is the pool's maximum, and the sweeper closes the idle
+// connections beyond Size once they sat idle for OverflowIdleTime (30 s;
+// negative: at checkin, as SQLAlchemy does). Idle connections count
+// against the server's budget, and another pool that needs one takes it
+// over (a steal). Size and Overflow are *int so that
 // zero means zero: Overflow: dbx.Int(0) is a fixed pool of Size,
 // dbx.Int(-1) ([Unlimited]) no maximum, nil the default; [Status] shows
 // the values in force. A duration field is switched off with a negative
@@ -51,8 +54,9 @@
 // loc=UTC; collation utf8mb4_unicode_ci unless another utf8mb4 collation
 // is named; timeout (dial only) = ConnectTimeout; readTimeout and
 // writeTimeout as a backstop behind context deadlines;
-// interpolateParams=true (one round trip instead of prepare, execute and
-// close; see BenchmarkInterpolateParams, Pool.ServerPrepare turns it off);
+// interpolateParams=true for the statements that do not go through the
+// statement cache (one round trip instead of prepare, execute and close;
+// see BenchmarkInterpolateParams, Pool.ServerPrepare turns it off);
 // checkConnLiveness on unless DisablePrePing; rejectReadOnly=false (it
 // would turn a write in a read-only transaction into a closed healthy
 // connection); multiStatements=false; maxAllowedPacket=0 (read from the
@@ -66,6 +70,32 @@
 // socket; the server-side timeout is what stops the statement. Note that
 // MariaDB stops a DO SLEEP(n) at the timeout without reporting an error;
 // a SELECT reports [ErrStatementTimeout].
+//
+// # Statement cache
+//
+// A statement with arguments runs as a server-side prepared statement
+// cached on its connection (Pool.StatementCache, default 128 per
+// connection, LRU): prepared on first use, executed with the binary
+// protocol after that, in and out of transactions. The connections to one
+// server together keep at most half of its max_prepared_stmt_count
+// (divided by Config.Instances); beyond it new statements go out as text.
+// A statement the server reports stale (1615) or unknown (1243) is
+// prepared again once; any other execution error drops it from the cache.
+// Status.Statements and ServerStatus.Statements count them.
+// BenchmarkCPUPerOp compares dbx with raw database/sql and one reused
+// prepared statement, and is the benchmark to profile.
+//
+// # Transaction timeouts without a cancellable context
+//
+// When the caller's context cannot be cancelled (context.Background() in a
+// batch job), the transaction's TxTimeout is its only end. dbx then hands
+// database/sql and the driver the statement contexts without cancellation
+// (saving the goroutine database/sql starts per transaction and per Rows,
+// and the driver's watcher hand-offs per statement) and enforces the limit
+// itself: when it expires, the connection's socket is closed, the server
+// rolls back and frees the transaction's locks at once, and the statement
+// running, or the next one, fails with [ErrTxTimeout]. A context fn derives
+// with its own deadline or cancel is passed through as it is.
 //
 // # One connection budget per server
 //
