@@ -31,8 +31,12 @@ all: check
 demo:
 	$(WITHDB) -env HUBDB_DSN -keep $(CURDIR)/.hubdb/mariadb -- $(HUBDB) demo $(DEMO_ARGS)
 
-# raw database/sql (defaults and tuned), hubdb, GORM and sqlx on the same server;
-# writes BENCHMARKS.md. GORM and sqlx live only in bench/go.mod.
+# raw database/sql (defaults, tuned, prepared statements, pool 5+10), hubdb, GORM,
+# sqlx and sysbench on the same server, in both context styles, with client CPU per
+# operation and connections opened per second; and the scoped pattern at N=2000 on
+# hubdb and database/sql, idle and beside two CPU-bound loops. Writes BENCHMARKS.md.
+# cmd/report installs Debian's sysbench with apt-get when it is missing (as root).
+# GORM and sqlx live only in bench/go.mod.
 bench:
 	$(WITHDB) -- sh -c 'cd bench && $(GO) run ./cmd/report'
 

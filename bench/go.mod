@@ -12,9 +12,11 @@ require (
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/golang-migrate/migrate/v4 v4.20.1 // indirect
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/jinzhu/now v1.1.5 // indirect
-	golang.org/x/text v0.20.0 // indirect
+	github.com/shopspring/decimal v1.6.0 // indirect
+	golang.org/x/text v0.38.0 // indirect
 )
 
 replace github.com/solarhub/hubdb => ../

@@ -1,9 +1,14 @@
 // Package bench compares hubdb's pool manager (package dbx) with raw
-// database/sql, GORM and sqlx on one MySQL/MariaDB server and one table.
+// database/sql, GORM, sqlx and sysbench on one MySQL/MariaDB server and
+// one table.
 //
-// The comparison itself is BenchmarkCompare in compare_test.go; it needs
-// HUBDB_TEST_DSN and creates (and drops) its own database bench_<random>.
-// cmd/report runs it and writes BENCHMARKS.md at the repository root.
+// The comparison itself is BenchmarkCompare in compare_test.go (the
+// contenders are in contenders_test.go, the sysbench contender in
+// sysbench_test.go) and BenchmarkScoped in scoped_test.go (the demo's
+// scoped pattern at N=2000, from internal/scenario); they need
+// HUBDB_TEST_DSN and create (and drop) their own databases. cmd/report
+// runs both in one go test run and writes BENCHMARKS.md at the repository
+// root.
 // This is a separate Go module so that GORM and sqlx never enter hubdb's
 // go.mod.
 //
