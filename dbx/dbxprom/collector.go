@@ -32,6 +32,19 @@ var (
 		"Connections the server refused with 1040.", []string{"server"}, nil)
 	descServerAttempts = prometheus.NewDesc(Namespace+"_server_connect_attempts_total",
 		"Connections dialled to the server.", []string{"server"}, nil)
+	descServerStmts = prometheus.NewDesc(Namespace+"_server_statements_prepared",
+		"Statements the pools' statement caches hold prepared on the server.", []string{"server"}, nil)
+	descServerStmtLimit = prometheus.NewDesc(Namespace+"_server_statements_limit",
+		"Prepared statements the statement caches may hold on the server (half of max_prepared_stmt_count / instances, lowered after 1461).", []string{"server"}, nil)
+
+	descStmtHits = prometheus.NewDesc(Namespace+"_statement_cache_hits_total",
+		"Executions of a statement already prepared on its connection.", []string{"db"}, nil)
+	descStmtPrepares = prometheus.NewDesc(Namespace+"_statement_cache_prepares_total",
+		"Statements prepared by the statement cache (first use on a connection, or after eviction).", []string{"db"}, nil)
+	descStmtEvictions = prometheus.NewDesc(Namespace+"_statement_cache_evictions_total",
+		"Statements closed to make room in a connection's full cache.", []string{"db"}, nil)
+	descStmtUncached = prometheus.NewDesc(Namespace+"_statement_cache_uncached_total",
+		"Executions with arguments sent as text (server statement limit reached, or not preparable).", []string{"db"}, nil)
 )
 
 // poolCollector reads the gauges from the Manager's status at scrape time.
@@ -41,7 +54,8 @@ type poolCollector struct{ mgr *dbx.Manager }
 func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOpen, descInUse, descIdle, descWaiting, descMax,
 		descServerBudget, descServerOpen, descServerWaiting, descServerSteals, descServerShrinks,
-		descServerRefused, descServerAttempts} {
+		descServerRefused, descServerAttempts, descServerStmts, descServerStmtLimit,
+		descStmtHits, descStmtPrepares, descStmtEvictions, descStmtUncached} {
 		ch <- d
 	}
 }
@@ -54,6 +68,10 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descIdle, prometheus.GaugeValue, float64(s.Idle), s.DB)
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(s.Waiting), s.DB)
 		ch <- prometheus.MustNewConstMetric(descMax, prometheus.GaugeValue, float64(s.Max()), s.DB)
+		ch <- prometheus.MustNewConstMetric(descStmtHits, prometheus.CounterValue, float64(s.Statements.Hits), s.DB)
+		ch <- prometheus.MustNewConstMetric(descStmtPrepares, prometheus.CounterValue, float64(s.Statements.Prepares), s.DB)
+		ch <- prometheus.MustNewConstMetric(descStmtEvictions, prometheus.CounterValue, float64(s.Statements.Evictions), s.DB)
+		ch <- prometheus.MustNewConstMetric(descStmtUncached, prometheus.CounterValue, float64(s.Statements.Uncached), s.DB)
 	}
 	for _, s := range c.mgr.Servers() {
 		ch <- prometheus.MustNewConstMetric(descServerBudget, prometheus.GaugeValue, float64(s.Budget), s.Addr)
@@ -63,5 +81,7 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descServerShrinks, prometheus.CounterValue, float64(s.Shrinks), s.Addr)
 		ch <- prometheus.MustNewConstMetric(descServerRefused, prometheus.CounterValue, float64(s.Refused), s.Addr)
 		ch <- prometheus.MustNewConstMetric(descServerAttempts, prometheus.CounterValue, float64(s.Attempts), s.Addr)
+		ch <- prometheus.MustNewConstMetric(descServerStmts, prometheus.GaugeValue, float64(s.Statements), s.Addr)
+		ch <- prometheus.MustNewConstMetric(descServerStmtLimit, prometheus.GaugeValue, float64(s.StatementLimit), s.Addr)
 	}
 }

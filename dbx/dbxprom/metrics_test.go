@@ -184,12 +184,15 @@ func TestServerSeries(t *testing.T) {
 		`dbx_server_budget_shrinks_total{server="` + s.Addr + `"}`:   0,
 		`dbx_server_connects_refused_total{server="` + s.Addr + `"}`: 0,
 		`dbx_server_connect_attempts_total{server="` + s.Addr + `"}`: float64(s.Attempts),
+		`dbx_server_statements_prepared{server="` + s.Addr + `"}`:    float64(s.Statements),
+		`dbx_server_statements_limit{server="` + s.Addr + `"}`:       float64(s.StatementLimit),
+		`dbx_statement_cache_hits_total{db="ess"}`:                   0,
 	} {
 		if g, ok := got[k]; !ok || g != v {
 			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
 		}
 	}
-	if s.Budget <= 0 || s.Open != 2 || s.Attempts < 2 {
+	if s.Budget <= 0 || s.Open != 2 || s.Attempts < 2 || s.StatementLimit <= 0 {
 		t.Errorf("server %v: want a budget, the two pools' pinged connections open and dialled", s)
 	}
 }
