@@ -10,9 +10,15 @@ import (
 // callSite holds the program counters of a call stack, resolved to a
 // file:line only when needed (a warning, a hook, debug logging).
 type callSite struct {
-	pcs [20]uintptr
+	pcs [callSiteDepth]uintptr
 	n   int
 }
+
+// callSiteDepth is how many frames captureSite records: dbx's own frames
+// and the generated method above them are at most 6 deep, and walking a
+// deep handler stack further costs every call (runtime.Callers walks
+// each frame it returns).
+const callSiteDepth = 10
 
 // captureSite records the stack above its caller.
 func captureSite() callSite {

@@ -265,6 +265,11 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 	if berr == nil {
 		berr = st.failure() // fn swallowed an error after which nothing commits
 	}
+	if berr == nil && st.strip != nil && txCtx.Err() != nil {
+		// fn returned nil after the limit: never COMMIT (database/sql,
+		// which was not shown the limit, would send it)
+		berr = context.Cause(txCtx)
+	}
 	if berr != nil {
 		// Once ctx has ended the socket is closed (endTx): the server
 		// rolls back, whatever the driver says.
