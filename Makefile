@@ -2,7 +2,7 @@
 #
 #   make demo       migrate and seed the 18 databases, serve the example API, run the
 #                   pool-exhaustion scenario and print its table (Ctrl-C to stop serving)
-#   make bench      compare hubdb with database/sql, GORM and sqlx; writes BENCHMARKS.md
+#   make bench      compare hubdb with database/sql, GORM, sqlx and sysbench; writes BENCHMARKS.md
 #   make test       everything CI runs: freshness of gen/, vet, staticcheck, every query
 #                   prepared on the server, and go test -race against a real MariaDB
 #   make generate   regenerate gen/ from schema/ and queries/ (sqlc + the typed registry)
