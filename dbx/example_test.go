@@ -190,3 +190,29 @@ func ExampleDetach() {
 		return q.Rename(ctx, 42, "Roof east")
 	})
 }
+
+// ExamplePool_statementCache shows the statement cache's settings and
+// counters: a pool behind a proxy that cannot keep server-side statements
+// turns it off, the others keep the default.
+func ExamplePool_statementCache() {
+	server := mysql.NewConfig()
+	server.User, server.Addr = "app", "127.0.0.1:3306"
+	m, err := dbx.Open(context.Background(), dbx.Config{
+		DBs: []dbx.DBConfig{
+			{Name: "ess", Server: server}, // default: 128 statements per connection
+			{Name: "weather", Server: server, Pool: dbx.Pool{StatementCache: -1}},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	for _, st := range m.Status() {
+		s := st.Statements
+		fmt.Printf("%s: capacity %d, %d cached, %d hits, %d prepares, %d sent as text\n",
+			st.DB, s.Capacity, s.Cached, s.Hits, s.Prepares, s.Uncached)
+	}
+	for _, srv := range m.Servers() {
+		fmt.Printf("%s: %d of %d statements prepared\n", srv.Addr, srv.Statements, srv.StatementLimit)
+	}
+}
