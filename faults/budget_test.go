@@ -230,7 +230,7 @@ func TestBudgetEighteenDatabases(t *testing.T) {
 	if peak.Load() > int64(srv[0].Ceiling) {
 		t.Errorf("the server saw %d application connections, over the budget %d", peak.Load(), srv[0].Ceiling)
 	}
-	fmt.Printf("FIGURES budget-18-databases: databases=%d workers=%d calls=%d per_second=%.0f slowest=%s:%d fastest=%s:%d worst_p99=%v "+
+	fmt.Printf("FIGURES budget-all-databases: databases=%d workers=%d calls=%d per_second=%.0f slowest=%s:%d fastest=%s:%d worst_p99=%v "+
 		"errors=%d refused_by_server=%d peak_server_connections=%d budget=%d steals=%d shrinks=%d\n",
 		len(gen.Names), workers*len(gen.Names), res.total(), float64(res.total())/res.Took.Seconds(), minDB, minOps, maxDB, maxOps,
 		p99.Round(time.Millisecond), len(res.Errors), refused, peak.Load(), srv[0].Ceiling, srv[0].Steals, srv[0].Shrinks)

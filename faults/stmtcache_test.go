@@ -89,8 +89,8 @@ func sumStatements(m *dbx.Manager) dbx.StatementCacheStats {
 }
 
 // TestStatementCacheServerLimit: with every pool of the registry at its
-// maximum and 12 distinct statements per connection (demand: 18 × 4 × 12
-// = 864 statements), the server's max_prepared_stmt_count of 200 is never
+// maximum and 12 distinct statements per connection (demand: databases ×
+// 4 × 12, 864 with 18), the server's max_prepared_stmt_count of 200 is never
 // reached: dbx keeps at most half of it prepared, sends the rest as text,
 // and no call fails. Then, with another client holding all but 20 of the
 // server's statements, a new Manager is refused (1461), lowers its limit
@@ -148,7 +148,7 @@ func TestStatementCacheServerLimit(t *testing.T) {
 	if srv.Statements != server || sum.Cached != server {
 		t.Errorf("dbx counts %d (pools: %d) prepared statements, the server %d", srv.Statements, sum.Cached, server)
 	}
-	fmt.Printf("FIGURES stmtcache-18-databases: databases=%d connections=%d demand=%d max_prepared_stmt_count=%d share=%d "+
+	fmt.Printf("FIGURES stmtcache-all-databases: databases=%d connections=%d demand=%d max_prepared_stmt_count=%d share=%d "+
 		"peak_server_statements=%d prepares=%d hits=%d evictions=%d uncached=%d errors=%d\n",
 		len(gen.Names), len(gen.Names)*perPool, len(gen.Names)*perPool*distinct, limit, share,
 		peak.Load(), sum.Prepares, sum.Hits, sum.Evictions, sum.Uncached, len(failed))

@@ -30,7 +30,7 @@ import (
 
 const demoUsage = `Usage: hubdb demo [flags]
 
-Shows in one command why hubdb exists. It migrates all 18 databases,
+Shows in one command why hubdb exists. It migrates every database,
 seeds the demo data (a second run reuses it), starts the example SolarHub
 API on a loopback port with its pool metrics at /metrics, runs the
 pool-exhaustion scenario of the design note (pool size 5, overflow 10,
@@ -319,8 +319,8 @@ func printNext(w io.Writer, url string, rep seed.Report, elapsed time.Duration, 
 	fmt.Fprintf(w, "  %s/v1/sites/%d/latest\n", url, site)
 	fmt.Fprintf(w, "  %s/v1/sites/%d/kpis?from=%s&to=%s\n", url, site, from.Format(time.DateOnly), day.Format(time.DateOnly))
 	fmt.Fprintf(w, "  %s/v1/sites/%d/alarms?state=active\n", url, site)
-	fmt.Fprintf(w, "  %s/metrics          the pools of all 18 databases (dbx_pool_*, dbx_connection_*)\n", url)
-	fmt.Fprintln(w, "Load it and watch /metrics move:  go run ./cmd/hubdb load --workload read --dbs 18 --duration 30s")
+	fmt.Fprintf(w, "  %s/metrics          the pools of all %s (dbx_pool_*, dbx_connection_*)\n", url, databases(len(gen.Names)))
+	fmt.Fprintf(w, "Load it and watch /metrics move:  go run ./cmd/hubdb load --workload read --dbs %d --duration 30s\n", len(gen.Names))
 	fmt.Fprintln(w, "Run the scenario again:           go run ./cmd/hubdb load --workload scenario --requests 2000")
 	if exit {
 		return

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/solarhub/hubdb/gen"
 )
 
 // TestDemo runs the demo twice with --exit on 2 sites and N = 20 and 200:
@@ -13,11 +16,12 @@ func TestDemo(t *testing.T) {
 	env, _ := testEnv(t)
 	args := []string{"demo", "--exit", "--addr", "127.0.0.1:0", "--sites", "2", "--requests", "20", "--requests", "200"}
 
+	n := len(gen.Names)
 	r := hubdb(t, env, nil, args...)
 	wantCode(t, r, exitOK)
 	for _, want := range []string{
-		`(?m)^== 1/4 Migrating 18 databases$`,
-		`(?m)^\[18/18\] [a-z]+ +- -> \d+ `,
+		fmt.Sprintf(`(?m)^== 1/4 Migrating %d databases$`, n),
+		fmt.Sprintf(`(?m)^\[%d/%d\] [a-z]+ +- -> \d+ `, n, n),
 		`(?m)^seeded in \S+: [1-9]\d* rows written, 0 found from an earlier run$`,
 		`(?m)^serving on http://127\.0\.0\.1:\d+ \(GET /healthz answered ok\)$`,
 		`(?m)^ +held +200 +hubdb +\d+ +[1-9]\d* `, // pool timeouts
@@ -40,7 +44,7 @@ func TestDemo(t *testing.T) {
 	r = hubdb(t, env, nil, "demo", "--exit", "--addr", "127.0.0.1:0", "--sites", "2", "--requests", "20")
 	wantCode(t, r, exitOK)
 	for _, want := range []string{
-		`(?m)^\[18/18\] [a-z]+ +2 -> 2 `,
+		fmt.Sprintf(`(?m)^\[%d/%d\] [a-z]+ +2 -> 2 `, n, n),
 		`(?m)^seeded in \S+: 0 rows written, [1-9]\d* found from an earlier run$`,
 		`(?m)^ +scoped +20 +hubdb +20 +0 `,
 	} {

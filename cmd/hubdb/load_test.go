@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/solarhub/hubdb/gen"
 	"github.com/solarhub/hubdb/internal/testdb"
 )
 
@@ -140,7 +142,7 @@ func TestLoadUsage(t *testing.T) {
 	}{
 		{[]string{"--workload", "delete"}, `unknown workload "delete"`},
 		{[]string{"--dbs", "2", "--db", "ess"}, "either --dbs K or --db NAME"},
-		{[]string{"--dbs", "19"}, "--dbs 19: there are 18 databases"},
+		{[]string{"--dbs", strconv.Itoa(len(gen.Names) + 1)}, fmt.Sprintf("--dbs %d: there are %d databases", len(gen.Names)+1, len(gen.Names))},
 		{[]string{"--db", "nope"}, `unknown database "nope"`},
 		{[]string{"--concurrency", "5000"}, "--concurrency must be 1 to 1000"},
 		{[]string{"--duration", "1h"}, "--duration must be above 0 and at most 10m0s"},

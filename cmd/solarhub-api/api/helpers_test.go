@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,15 +26,16 @@ import (
 	"github.com/solarhub/hubdb/schema"
 )
 
-// migrateAll creates and migrates all 18 databases under a new prefix.
+// migrateAll creates and migrates every database of schema/ under a new
+// prefix (the same set as the registry's, checked).
 func migrateAll(t *testing.T) (prefix string, dbs map[string]*sql.DB) {
 	t.Helper()
 	names, err := schema.Databases(schema.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) != 18 {
-		t.Fatalf("schema lists %d databases, want 18", len(names))
+	if !slices.Equal(names, gen.Names) {
+		t.Fatalf("schema/ lists %v, the registry %v", names, gen.Names)
 	}
 	prefix = testdb.Prefix()
 	return prefix, testdb.Migrated(t, prefix, names...)
@@ -46,7 +48,7 @@ type apiServer struct {
 	m *dbx.Manager
 }
 
-// startAPI opens the pools of the databases named (all 18 when none is)
+// startAPI opens the pools of the databases named (all when none is)
 // under prefix with pool defaults p and serves the API with its metrics.
 func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options, names ...string) apiServer {
 	t.Helper()
@@ -75,7 +77,7 @@ func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options, names .
 	return apiServer{srv, m}
 }
 
-// smallPools keep 18 pools well inside the server's max_connections.
+// smallPools keep every registry pool well inside the server's max_connections.
 var smallPools = dbx.Pool{Size: dbx.Int(2), Overflow: dbx.Int(4), Timeout: 10 * time.Second}
 
 // call sends a request and returns the status, the headers and the body.
