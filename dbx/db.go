@@ -130,33 +130,46 @@ func (d *DB[Q]) Write(ctx context.Context, fn func(ctx context.Context, q Q) err
 	return d.run(ctx, false, fn, opts)
 }
 
+// Reading is what ReadValue needs of a handle: a *DB[Q], or a
+// *ReadView[Q, R] (gen.Hub's handles), whose Read hands fn the read-only
+// view R.
+type Reading[Q any] interface {
+	Read(ctx context.Context, fn func(ctx context.Context, q Q) error, opts ...TxOption) error
+}
+
+// Writing is what WriteValue needs of a handle: a *DB[Q] or a
+// *ReadView[Q, R].
+type Writing[Q any] interface {
+	Write(ctx context.Context, fn func(ctx context.Context, q Q) error, opts ...TxOption) error
+}
+
 // ReadValue runs fn in a Read transaction of db and returns its value: a
 // value out of a transaction without a captured variable.
 //
-//	soc, err := dbx.ReadValue(ctx, hub.ESS, func(ctx context.Context, q *ess.Queries) (float64, error) {
+//	soc, err := dbx.ReadValue(ctx, hub.ESS, func(ctx context.Context, q ess.Reader) (float64, error) {
 //		r, err := q.GetLatestBatteryReading(ctx, arg)
 //		return r.SocPct, err
 //	})
 //
 // When the transaction fails, the value is T's zero value.
-func ReadValue[T, Q any](ctx context.Context, db *DB[Q], fn func(ctx context.Context, q Q) (T, error), opts ...TxOption) (T, error) {
-	return runValue(ctx, db, true, fn, opts)
+func ReadValue[T, Q any](ctx context.Context, db Reading[Q], fn func(ctx context.Context, q Q) (T, error), opts ...TxOption) (T, error) {
+	return value(fn, func(f func(context.Context, Q) error) error { return db.Read(ctx, f, opts...) })
 }
 
 // WriteValue is [ReadValue] for a Write transaction: the value of the
 // attempt that committed (with Retry, an earlier attempt's value is
 // dropped).
-func WriteValue[T, Q any](ctx context.Context, db *DB[Q], fn func(ctx context.Context, q Q) (T, error), opts ...TxOption) (T, error) {
-	return runValue(ctx, db, false, fn, opts)
+func WriteValue[T, Q any](ctx context.Context, db Writing[Q], fn func(ctx context.Context, q Q) (T, error), opts ...TxOption) (T, error) {
+	return value(fn, func(f func(context.Context, Q) error) error { return db.Write(ctx, f, opts...) })
 }
 
-func runValue[T, Q any](ctx context.Context, db *DB[Q], readOnly bool, fn func(context.Context, Q) (T, error), opts []TxOption) (T, error) {
+func value[T, Q any](fn func(context.Context, Q) (T, error), run func(func(context.Context, Q) error) error) (T, error) {
 	var v T
-	err := db.run(ctx, readOnly, func(ctx context.Context, q Q) error {
+	err := run(func(ctx context.Context, q Q) error {
 		var err error
 		v, err = fn(ctx, q)
 		return err
-	}, opts)
+	})
 	if err != nil {
 		var zero T
 		return zero, err

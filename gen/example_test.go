@@ -31,7 +31,7 @@ func ExampleOpen() {
 	defer hub.Close()
 
 	var soc float64
-	err = hub.ESS.Read(ctx, func(ctx context.Context, q *ess.Queries) error {
+	err = hub.ESS.Read(ctx, func(ctx context.Context, q ess.Reader) error {
 		r, err := q.GetLatestBatteryReading(ctx, ess.GetLatestBatteryReadingParams{DeviceID: 7, AtTs: time.Now().UTC()})
 		soc = r.SocPct
 		return err
@@ -58,7 +58,7 @@ func ExampleOpen_subset() {
 	defer hub.Close()
 	log.Print(hub.Manager.Names()) // [device ess site]
 
-	err = hub.Analysis.Read(ctx, func(ctx context.Context, q *analysis.Queries) error { return nil })
+	err = hub.Analysis.Read(ctx, func(ctx context.Context, q analysis.Reader) error { return nil })
 	if errors.Is(err, dbx.ErrNotOpened) {
 		// dbx: analysis: lookup: database not opened: this Manager was opened with
 		// device, ess, site; add analysis to the databases it opens

@@ -61,41 +61,41 @@ type Hub struct {
 	// Manager owns the pools.
 	Manager *dbx.Manager
 	// Account is database account.
-	Account *dbx.DB[*account.Queries]
+	Account *dbx.ReadView[*account.Queries, account.Reader]
 	// Alarm is database alarm.
-	Alarm *dbx.DB[*alarm.Queries]
+	Alarm *dbx.ReadView[*alarm.Queries, alarm.Reader]
 	// Analysis is database analysis.
-	Analysis *dbx.DB[*analysis.Queries]
+	Analysis *dbx.ReadView[*analysis.Queries, analysis.Reader]
 	// Audit is database audit.
-	Audit *dbx.DB[*audit.Queries]
+	Audit *dbx.ReadView[*audit.Queries, audit.Reader]
 	// Billing is database billing.
-	Billing *dbx.DB[*billing.Queries]
+	Billing *dbx.ReadView[*billing.Queries, billing.Reader]
 	// Device is database device.
-	Device *dbx.DB[*device.Queries]
+	Device *dbx.ReadView[*device.Queries, device.Reader]
 	// Dispatch is database dispatch.
-	Dispatch *dbx.DB[*dispatch.Queries]
+	Dispatch *dbx.ReadView[*dispatch.Queries, dispatch.Reader]
 	// ESS is database ess.
-	ESS *dbx.DB[*ess.Queries]
+	ESS *dbx.ReadView[*ess.Queries, ess.Reader]
 	// EV is database ev.
-	EV *dbx.DB[*ev.Queries]
+	EV *dbx.ReadView[*ev.Queries, ev.Reader]
 	// Forecast is database forecast.
-	Forecast *dbx.DB[*forecast.Queries]
+	Forecast *dbx.ReadView[*forecast.Queries, forecast.Reader]
 	// Maintenance is database maintenance.
-	Maintenance *dbx.DB[*maintenance.Queries]
+	Maintenance *dbx.ReadView[*maintenance.Queries, maintenance.Reader]
 	// Meter is database meter.
-	Meter *dbx.DB[*meter.Queries]
+	Meter *dbx.ReadView[*meter.Queries, meter.Reader]
 	// Notification is database notification.
-	Notification *dbx.DB[*notification.Queries]
+	Notification *dbx.ReadView[*notification.Queries, notification.Reader]
 	// PV is database pv.
-	PV *dbx.DB[*pv.Queries]
+	PV *dbx.ReadView[*pv.Queries, pv.Reader]
 	// Schedule is database schedule.
-	Schedule *dbx.DB[*schedule.Queries]
+	Schedule *dbx.ReadView[*schedule.Queries, schedule.Reader]
 	// Site is database site.
-	Site *dbx.DB[*site.Queries]
+	Site *dbx.ReadView[*site.Queries, site.Reader]
 	// Tariff is database tariff.
-	Tariff *dbx.DB[*tariff.Queries]
+	Tariff *dbx.ReadView[*tariff.Queries, tariff.Reader]
 	// Weather is database weather.
-	Weather *dbx.DB[*weather.Queries]
+	Weather *dbx.ReadView[*weather.Queries, weather.Reader]
 }
 
 // Open opens the pools of the databases named (Name constants; with none,
@@ -125,24 +125,24 @@ func Open(ctx context.Context, cfg dbx.Config, names ...string) (*Hub, error) {
 	}
 	h := &Hub{Manager: m}
 	err = errors.Join(
-		bind(m, &h.Account, NameAccount, func(db dbx.DBTX) *account.Queries { return account.New(db) }),
-		bind(m, &h.Alarm, NameAlarm, func(db dbx.DBTX) *alarm.Queries { return alarm.New(db) }),
-		bind(m, &h.Analysis, NameAnalysis, func(db dbx.DBTX) *analysis.Queries { return analysis.New(db) }),
-		bind(m, &h.Audit, NameAudit, func(db dbx.DBTX) *audit.Queries { return audit.New(db) }),
-		bind(m, &h.Billing, NameBilling, func(db dbx.DBTX) *billing.Queries { return billing.New(db) }),
-		bind(m, &h.Device, NameDevice, func(db dbx.DBTX) *device.Queries { return device.New(db) }),
-		bind(m, &h.Dispatch, NameDispatch, func(db dbx.DBTX) *dispatch.Queries { return dispatch.New(db) }),
-		bind(m, &h.ESS, NameESS, func(db dbx.DBTX) *ess.Queries { return ess.New(db) }),
-		bind(m, &h.EV, NameEV, func(db dbx.DBTX) *ev.Queries { return ev.New(db) }),
-		bind(m, &h.Forecast, NameForecast, func(db dbx.DBTX) *forecast.Queries { return forecast.New(db) }),
-		bind(m, &h.Maintenance, NameMaintenance, func(db dbx.DBTX) *maintenance.Queries { return maintenance.New(db) }),
-		bind(m, &h.Meter, NameMeter, func(db dbx.DBTX) *meter.Queries { return meter.New(db) }),
-		bind(m, &h.Notification, NameNotification, func(db dbx.DBTX) *notification.Queries { return notification.New(db) }),
-		bind(m, &h.PV, NamePV, func(db dbx.DBTX) *pv.Queries { return pv.New(db) }),
-		bind(m, &h.Schedule, NameSchedule, func(db dbx.DBTX) *schedule.Queries { return schedule.New(db) }),
-		bind(m, &h.Site, NameSite, func(db dbx.DBTX) *site.Queries { return site.New(db) }),
-		bind(m, &h.Tariff, NameTariff, func(db dbx.DBTX) *tariff.Queries { return tariff.New(db) }),
-		bind(m, &h.Weather, NameWeather, func(db dbx.DBTX) *weather.Queries { return weather.New(db) }),
+		bind(m, &h.Account, NameAccount, func(db dbx.DBTX) *account.Queries { return account.New(db) }, func(q *account.Queries) account.Reader { return q }),
+		bind(m, &h.Alarm, NameAlarm, func(db dbx.DBTX) *alarm.Queries { return alarm.New(db) }, func(q *alarm.Queries) alarm.Reader { return q }),
+		bind(m, &h.Analysis, NameAnalysis, func(db dbx.DBTX) *analysis.Queries { return analysis.New(db) }, func(q *analysis.Queries) analysis.Reader { return q }),
+		bind(m, &h.Audit, NameAudit, func(db dbx.DBTX) *audit.Queries { return audit.New(db) }, func(q *audit.Queries) audit.Reader { return q }),
+		bind(m, &h.Billing, NameBilling, func(db dbx.DBTX) *billing.Queries { return billing.New(db) }, func(q *billing.Queries) billing.Reader { return q }),
+		bind(m, &h.Device, NameDevice, func(db dbx.DBTX) *device.Queries { return device.New(db) }, func(q *device.Queries) device.Reader { return q }),
+		bind(m, &h.Dispatch, NameDispatch, func(db dbx.DBTX) *dispatch.Queries { return dispatch.New(db) }, func(q *dispatch.Queries) dispatch.Reader { return q }),
+		bind(m, &h.ESS, NameESS, func(db dbx.DBTX) *ess.Queries { return ess.New(db) }, func(q *ess.Queries) ess.Reader { return q }),
+		bind(m, &h.EV, NameEV, func(db dbx.DBTX) *ev.Queries { return ev.New(db) }, func(q *ev.Queries) ev.Reader { return q }),
+		bind(m, &h.Forecast, NameForecast, func(db dbx.DBTX) *forecast.Queries { return forecast.New(db) }, func(q *forecast.Queries) forecast.Reader { return q }),
+		bind(m, &h.Maintenance, NameMaintenance, func(db dbx.DBTX) *maintenance.Queries { return maintenance.New(db) }, func(q *maintenance.Queries) maintenance.Reader { return q }),
+		bind(m, &h.Meter, NameMeter, func(db dbx.DBTX) *meter.Queries { return meter.New(db) }, func(q *meter.Queries) meter.Reader { return q }),
+		bind(m, &h.Notification, NameNotification, func(db dbx.DBTX) *notification.Queries { return notification.New(db) }, func(q *notification.Queries) notification.Reader { return q }),
+		bind(m, &h.PV, NamePV, func(db dbx.DBTX) *pv.Queries { return pv.New(db) }, func(q *pv.Queries) pv.Reader { return q }),
+		bind(m, &h.Schedule, NameSchedule, func(db dbx.DBTX) *schedule.Queries { return schedule.New(db) }, func(q *schedule.Queries) schedule.Reader { return q }),
+		bind(m, &h.Site, NameSite, func(db dbx.DBTX) *site.Queries { return site.New(db) }, func(q *site.Queries) site.Reader { return q }),
+		bind(m, &h.Tariff, NameTariff, func(db dbx.DBTX) *tariff.Queries { return tariff.New(db) }, func(q *tariff.Queries) tariff.Reader { return q }),
+		bind(m, &h.Weather, NameWeather, func(db dbx.DBTX) *weather.Queries { return weather.New(db) }, func(q *weather.Queries) weather.Reader { return q }),
 	)
 	if err != nil {
 		_ = m.Close()
@@ -179,13 +179,17 @@ func subset(dbs []dbx.DBConfig, names []string) ([]dbx.DBConfig, error) {
 
 // bind sets *d to the handle of the database name: bound to its pool when
 // m has it, a dbx.NotOpened handle otherwise.
-func bind[Q any](m *dbx.Manager, d **dbx.DB[Q], name string, newQ func(dbx.DBTX) Q) (err error) {
+func bind[Q, R any](m *dbx.Manager, d **dbx.ReadView[Q, R], name string, newQ func(dbx.DBTX) Q, view func(Q) R) error {
 	if !m.Has(name) {
-		*d = dbx.NotOpened(m, name, newQ)
+		*d = dbx.WithReadView(dbx.NotOpened(m, name, newQ), view)
 		return nil
 	}
-	*d, err = dbx.Bind(m, name, newQ)
-	return err
+	db, err := dbx.Bind(m, name, newQ)
+	if err != nil {
+		return err
+	}
+	*d = dbx.WithReadView(db, view)
+	return nil
 }
 
 // Close closes every pool.

@@ -167,7 +167,7 @@ type Hub struct {
 	// Manager owns the pools.
 	Manager *dbx.Manager
 {{range .Items}}	// {{.Field}} is database {{.Name}}.
-	{{.Field}} *dbx.DB[*{{.Pkg}}.Queries]
+	{{.Field}} *dbx.ReadView[*{{.Pkg}}.Queries, {{.Pkg}}.Reader]
 {{end}}}
 
 // Open opens the pools of the databases named (Name constants; with none,
@@ -197,7 +197,7 @@ func Open(ctx context.Context, cfg dbx.Config, names ...string) (*Hub, error) {
 	}
 	h := &Hub{Manager: m}
 	err = errors.Join(
-{{range .Items}}		bind(m, &h.{{.Field}}, Name{{.Field}}, func(db dbx.DBTX) *{{.Pkg}}.Queries { return {{.Pkg}}.New(db) }),
+{{range .Items}}		bind(m, &h.{{.Field}}, Name{{.Field}}, func(db dbx.DBTX) *{{.Pkg}}.Queries { return {{.Pkg}}.New(db) }, func(q *{{.Pkg}}.Queries) {{.Pkg}}.Reader { return q }),
 {{end}}	)
 	if err != nil {
 		_ = m.Close()
@@ -234,13 +234,17 @@ func subset(dbs []dbx.DBConfig, names []string) ([]dbx.DBConfig, error) {
 
 // bind sets *d to the handle of the database name: bound to its pool when
 // m has it, a dbx.NotOpened handle otherwise.
-func bind[Q any](m *dbx.Manager, d **dbx.DB[Q], name string, newQ func(dbx.DBTX) Q) (err error) {
+func bind[Q, R any](m *dbx.Manager, d **dbx.ReadView[Q, R], name string, newQ func(dbx.DBTX) Q, view func(Q) R) error {
 	if !m.Has(name) {
-		*d = dbx.NotOpened(m, name, newQ)
+		*d = dbx.WithReadView(dbx.NotOpened(m, name, newQ), view)
 		return nil
 	}
-	*d, err = dbx.Bind(m, name, newQ)
-	return err
+	db, err := dbx.Bind(m, name, newQ)
+	if err != nil {
+		return err
+	}
+	*d = dbx.WithReadView(db, view)
+	return nil
 }
 
 // Close closes every pool.

@@ -42,8 +42,8 @@ func TestRegistry(t *testing.T) {
 		return true
 	})
 	want := map[string]string{
-		"ESS": "*dbx.DB[*ess.Queries]", "Account": "*dbx.DB[*account.Queries]",
-		"Maintenance": "*dbx.DB[*maintenance.Queries]", "Manager": "*dbx.Manager",
+		"ESS": "*dbx.ReadView[*ess.Queries, ess.Reader]", "Account": "*dbx.ReadView[*account.Queries, account.Reader]",
+		"Maintenance": "*dbx.ReadView[*maintenance.Queries, maintenance.Reader]", "Manager": "*dbx.Manager",
 	}
 	for field, typ := range want {
 		if fields[field] != typ {

@@ -21,7 +21,7 @@ const calibrationDevice = DeviceBase + maxRequests
 
 // readState is the request's read: the battery's current state. A battery
 // the scenario has not written yet has none, which is no error.
-func readState(ctx context.Context, q *ess.Queries, device int64) (ess.GetBatteryStateRow, error) {
+func readState(ctx context.Context, q ess.Reader, device int64) (ess.GetBatteryStateRow, error) {
 	st, err := q.GetBatteryState(ctx, device)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ess.GetBatteryStateRow{DeviceID: device, SohPct: 100, CapacityWh: decimal.NewFromInt(10_000)}, nil

@@ -102,7 +102,7 @@ func (s *server) listAlarms(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rows []alarm.Alarm
-	if err := s.db.Alarm.Read(ctx, func(ctx context.Context, q *alarm.Queries) (err error) {
+	if err := s.db.Alarm.Read(ctx, func(ctx context.Context, q alarm.Reader) (err error) {
 		rows, err = q.ListSiteAlarms(ctx, p)
 		return err
 	}); err != nil {

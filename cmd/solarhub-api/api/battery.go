@@ -60,7 +60,7 @@ func (s *server) curve(w http.ResponseWriter, r *http.Request) error {
 	}
 	resp := curveResponse{SiteID: siteID, DeviceID: deviceID, Date: day.Format(time.DateOnly), Points: []curvePoint{}}
 	from, to := day, day.Add(24*time.Hour)
-	err = s.db.ESS.Read(r.Context(), func(ctx context.Context, q *ess.Queries) error {
+	err = s.db.ESS.Read(r.Context(), func(ctx context.Context, q ess.Reader) error {
 		if err := batteryAt(ctx, q, siteID, deviceID); err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *server) curve(w http.ResponseWriter, r *http.Request) error {
 }
 
 // batteryAt returns a 404 error unless device is a battery of site.
-func batteryAt(ctx context.Context, q *ess.Queries, siteID, deviceID int64) error {
+func batteryAt(ctx context.Context, q ess.Reader, siteID, deviceID int64) error {
 	st, err := q.GetBatteryState(ctx, deviceID)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && st.SiteID != siteID {
 		return notFound("battery %d not found at site %d", deviceID, siteID)

@@ -74,7 +74,7 @@ func (s *server) kpis(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	resp := kpiResponse{SiteID: siteID, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Days: []kpiDay{}}
-	err = s.db.Analysis.Read(ctx, func(ctx context.Context, q *analysis.Queries) error {
+	err = s.db.Analysis.Read(ctx, func(ctx context.Context, q analysis.Reader) error {
 		sum, err := q.SummarizeSiteKPIs(ctx, analysis.SummarizeSiteKPIsParams{SiteID: siteID, FromDay: from, ToDay: to})
 		if err != nil {
 			return err

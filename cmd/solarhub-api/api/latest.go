@@ -71,7 +71,7 @@ func (s *server) latest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var inverters []int64
-	err = s.db.Device.Read(ctx, func(ctx context.Context, q *device.Queries) error {
+	err = s.db.Device.Read(ctx, func(ctx context.Context, q device.Reader) error {
 		devs, err := q.ListSiteDevices(ctx, device.ListSiteDevicesParams{
 			SiteID: siteID, Kind: device.NullDevicesKind{DevicesKind: device.DevicesKindInverter, Valid: true}, Limit: maxDevices,
 		})
@@ -102,7 +102,7 @@ func (s *server) latest(w http.ResponseWriter, r *http.Request) error {
 // site returns the site, or a 404 error.
 func (s *server) site(ctx context.Context, id int64) (site.GetSiteRow, error) {
 	var st site.GetSiteRow
-	err := s.db.Site.Read(ctx, func(ctx context.Context, q *site.Queries) (err error) {
+	err := s.db.Site.Read(ctx, func(ctx context.Context, q site.Reader) (err error) {
 		st, err = q.GetSite(ctx, id)
 		return err
 	})
@@ -117,7 +117,7 @@ func (s *server) latestInverters(ctx context.Context, ids []int64) ([]inverterLa
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := s.db.PV.Read(ctx, func(ctx context.Context, q *pv.Queries) error {
+	err := s.db.PV.Read(ctx, func(ctx context.Context, q pv.Reader) error {
 		rows, err := q.ListLatestInverterReadings(ctx, ids)
 		for _, x := range rows {
 			out = append(out, inverterLast{x.DeviceID, x.Ts, num(x.AcPowerW), num(x.EnergyWh)})
@@ -129,7 +129,7 @@ func (s *server) latestInverters(ctx context.Context, ids []int64) ([]inverterLa
 
 func (s *server) latestBatteries(ctx context.Context, siteID int64, now time.Time) ([]batteryLast, error) {
 	out := []batteryLast{}
-	err := s.db.ESS.Read(ctx, func(ctx context.Context, q *ess.Queries) error {
+	err := s.db.ESS.Read(ctx, func(ctx context.Context, q ess.Reader) error {
 		states, err := q.ListSiteBatteryStates(ctx, ess.ListSiteBatteryStatesParams{SiteID: siteID, Limit: maxDevices})
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func (s *server) latestBatteries(ctx context.Context, siteID int64, now time.Tim
 
 func (s *server) latestMeters(ctx context.Context, siteID int64) ([]meterLast, error) {
 	out := []meterLast{}
-	err := s.db.Meter.Read(ctx, func(ctx context.Context, q *meter.Queries) error {
+	err := s.db.Meter.Read(ctx, func(ctx context.Context, q meter.Reader) error {
 		profiles, err := q.ListSiteMeterProfiles(ctx, meter.ListSiteMeterProfilesParams{SiteID: siteID})
 		if err != nil || len(profiles) == 0 {
 			return err

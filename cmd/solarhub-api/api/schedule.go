@@ -74,7 +74,7 @@ func (s *server) putSchedule(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	if err := s.db.ESS.Read(ctx, func(ctx context.Context, q *ess.Queries) error {
+	if err := s.db.ESS.Read(ctx, func(ctx context.Context, q ess.Reader) error {
 		return batteryAt(ctx, q, siteID, deviceID)
 	}); err != nil {
 		return err

@@ -101,6 +101,16 @@ func generate(src, dst string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("sqlc generate: %w", err)
 	}
+	for _, db := range dbs {
+		dir := filepath.Join(dst, db.out)
+		code, _, err := hubgen.Reader(dir)
+		if err != nil {
+			return fmt.Errorf("read-only view: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "reader.go"), code, 0o644); err != nil {
+			return err
+		}
+	}
 	code, err := hubgen.Registry("gen", regs)
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
