@@ -187,7 +187,7 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "unknown key with nothing near lists the keys", file: "pool: {colour: red}\n",
-			is: ErrInvalidFile, contains: []string{`hubdb.yaml:1: invalid config file: unknown key "colour" in pool (keys: size, overflow, timeout,`, "statement_cache, overflow_idle_time)"},
+			is: ErrInvalidFile, contains: []string{`hubdb.yaml:1: invalid config file: unknown key "colour" in pool (keys: size, overflow, timeout,`, "statement_cache, overflow_idle_time, slow_query_threshold)"},
 		},
 		{
 			name: "a key that is not a name is not shown", file: "dsn: \"r@tcp(h)/\"\n\"app:Zq9secretZq9@tcp(h)/\": 1\n",

@@ -12,22 +12,23 @@ import (
 // note's recommendation (pool_size 10, max_overflow 20, pool_timeout 30 s,
 // pool_recycle 30 min, pre-ping on, connect timeout 5 s).
 const (
-	DefaultSize              = 10
-	DefaultOverflow          = 20
-	DefaultTimeout           = 30 * time.Second
-	DefaultRecycle           = 30 * time.Minute
-	DefaultMaxIdleTime       = 10 * time.Minute
-	DefaultPingAfterIdle     = 500 * time.Millisecond
-	DefaultConnectTimeout    = 5 * time.Second
-	DefaultReadTimeout       = 30 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
-	DefaultTxTimeout         = 10 * time.Second
-	DefaultStatementTimeout  = 30 * time.Second
-	DefaultLeakThreshold     = 30 * time.Second
-	DefaultIdleInTxThreshold = time.Second
-	DefaultReserve           = 10
-	DefaultStatementCache    = 128
-	DefaultOverflowIdleTime  = 30 * time.Second
+	DefaultSize               = 10
+	DefaultOverflow           = 20
+	DefaultTimeout            = 30 * time.Second
+	DefaultRecycle            = 30 * time.Minute
+	DefaultMaxIdleTime        = 10 * time.Minute
+	DefaultPingAfterIdle      = 500 * time.Millisecond
+	DefaultConnectTimeout     = 5 * time.Second
+	DefaultReadTimeout        = 30 * time.Second
+	DefaultWriteTimeout       = 30 * time.Second
+	DefaultTxTimeout          = 10 * time.Second
+	DefaultStatementTimeout   = 30 * time.Second
+	DefaultLeakThreshold      = 30 * time.Second
+	DefaultIdleInTxThreshold  = time.Second
+	DefaultReserve            = 10
+	DefaultStatementCache     = 128
+	DefaultOverflowIdleTime   = 30 * time.Second
+	DefaultSlowQueryThreshold = time.Second
 	// DefaultCollation is the connection collation dbx sets when the
 	// server configuration names none; it matches the schemas' tables.
 	DefaultCollation = "utf8mb4_unicode_ci"
@@ -155,6 +156,11 @@ type Pool struct {
 	// Default 30 s; negative: an overflow connection closes when it comes
 	// back.
 	OverflowIdleTime time.Duration `yaml:"overflow_idle_time"`
+	// SlowQueryThreshold logs a warning (EventSlowQuery) for a statement
+	// that ran longer than this (for a query, until its rows were closed),
+	// naming the query (its sqlc name) and the application's file:line.
+	// Default 1 s; negative: no slow-query warnings.
+	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold"`
 }
 
 // DBConfig describes one logical database.

@@ -188,12 +188,15 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, err
 	}
 	st := c.stmtStart()
+	qt := c.startQuery(query)
 	r, err := c.query(ctx, query, args)
 	if err != nil {
 		st.stmtEnd()
-		return nil, c.err(ctx, "query", err)
+		err = c.errQ(ctx, "query", qt.name, err)
+		qt.done(c, err)
+		return nil, err
 	}
-	return c.wrapRows(ctx, r, st), nil
+	return c.wrapRows(ctx, r, st, qt), nil
 }
 
 // ExecContext runs a statement, reporting its error as a *DBError.
@@ -203,8 +206,13 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	st := c.stmtStart()
 	defer st.stmtEnd()
+	qt := c.startQuery(query)
 	res, err := c.exec(ctx, query, args)
-	return res, c.err(ctx, "exec", err)
+	if err != nil {
+		err = c.errQ(ctx, "exec", qt.name, err)
+	}
+	qt.done(c, err)
+	return res, err
 }
 
 // PrepareContext claims the gate slot of a plain query that database/sql
@@ -218,7 +226,7 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	if err != nil {
 		return nil, c.err(ctx, "prepare", err)
 	}
-	return c.wrapStmt(ctx, s), nil
+	return c.wrapStmt(ctx, s, query), nil
 }
 
 // BeginTx starts a transaction whose COMMIT and ROLLBACK errors are

@@ -138,34 +138,42 @@ type driverRows struct {
 	c    *conn
 	st   *txState
 	done bool
+	qt   queryTimer
+	rerr error // the first error Next reported
 }
 
-func (c *conn) wrapRows(ctx context.Context, r driver.Rows, st *txState) driver.Rows {
+func (c *conn) wrapRows(ctx context.Context, r driver.Rows, st *txState, qt queryTimer) driver.Rows {
 	mr, ok := r.(mysqlRows)
 	if !ok { // not go-sql-driver's rows: keep their interfaces
 		st.stmtEnd()
+		qt.done(c, nil)
 		return r
 	}
 	c.openRows.Add(1)
-	return &driverRows{mysqlRows: mr, ctx: ctx, c: c, st: st}
+	return &driverRows{mysqlRows: mr, ctx: ctx, c: c, st: st, qt: qt}
 }
 
 func (r *driverRows) Next(dest []driver.Value) error {
-	return r.c.err(r.ctx, "query", r.mysqlRows.Next(dest))
+	err := r.c.errQ(r.ctx, "query", r.qt.name, r.mysqlRows.Next(dest))
+	if err != nil && err != io.EOF && r.rerr == nil {
+		r.rerr = err
+	}
+	return err
 }
 
 func (r *driverRows) NextResultSet() error {
-	return r.c.err(r.ctx, "query", r.mysqlRows.NextResultSet())
+	return r.c.errQ(r.ctx, "query", r.qt.name, r.mysqlRows.NextResultSet())
 }
 
 func (r *driverRows) Close() error {
-	err := r.mysqlRows.Close()
+	err := r.c.errQ(r.ctx, "query", r.qt.name, r.mysqlRows.Close())
 	if !r.done {
 		r.done = true
 		r.c.openRows.Add(-1)
 		r.st.stmtEnd()
+		r.qt.done(r.c, cmpErr(r.rerr, err))
 	}
-	return r.c.err(r.ctx, "query", err)
+	return err
 }
 
 // mysqlStmt is the set of driver interfaces go-sql-driver/mysql's
@@ -183,17 +191,18 @@ type mysqlStmt interface {
 type driverStmt struct {
 	mysqlStmt
 	c       *conn
+	name    string // the sqlc name of its query
 	onClose func()
 }
 
 type stmtCloseKey struct{}
 
-func (c *conn) wrapStmt(ctx context.Context, s driver.Stmt) driver.Stmt {
+func (c *conn) wrapStmt(ctx context.Context, s driver.Stmt, query string) driver.Stmt {
 	ms, ok := s.(mysqlStmt)
 	if !ok {
 		return s
 	}
-	ds := &driverStmt{mysqlStmt: ms, c: c}
+	ds := &driverStmt{mysqlStmt: ms, c: c, name: queryName(query)}
 	if f, ok := ctx.Value(stmtCloseKey{}).(func()); ok {
 		ds.onClose = f
 	}
@@ -206,8 +215,13 @@ func (s *driverStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 	}
 	st := s.c.stmtStart()
 	defer st.stmtEnd()
+	qt := s.c.startNamed(s.name)
 	res, err := s.mysqlStmt.ExecContext(ctx, args)
-	return res, s.c.err(ctx, "exec", err)
+	if err != nil {
+		err = s.c.errQ(ctx, "exec", s.name, err)
+	}
+	qt.done(s.c, err)
+	return res, err
 }
 
 func (s *driverStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -215,12 +229,15 @@ func (s *driverStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 		return nil, err
 	}
 	st := s.c.stmtStart()
+	qt := s.c.startNamed(s.name)
 	r, err := s.mysqlStmt.QueryContext(ctx, args)
 	if err != nil {
 		st.stmtEnd()
-		return nil, s.c.err(ctx, "query", err)
+		err = s.c.errQ(ctx, "query", s.name, err)
+		qt.done(s.c, err)
+		return nil, err
 	}
-	return s.c.wrapRows(ctx, r, st), nil
+	return s.c.wrapRows(ctx, r, st, qt), nil
 }
 
 func (s *driverStmt) Close() error {

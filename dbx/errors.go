@@ -87,6 +87,10 @@ type DBError struct {
 	// Op is what failed: "open", "acquire", "connect", "begin", "exec",
 	// "query", "prepare", "commit", "read", "write", ...
 	Op string
+	// Query is the sqlc name of the statement that failed
+	// ("GetLatestBatteryReading"), or "" (not a statement, or SQL without
+	// a "-- name:" header).
+	Query string
 	// Err is the cause.
 	Err error
 
@@ -96,9 +100,13 @@ type DBError struct {
 	src *conn
 }
 
-// Error returns "dbx: <db>: <op>: <cause>". It never contains a password:
-// dbx puts no DSN in its messages.
+// Error returns "dbx: <db>: <op>: <cause>", or "dbx: <db>: <query>: <op>:
+// <cause>" for a named statement. It never contains a password: dbx puts
+// no DSN in its messages.
 func (e *DBError) Error() string {
+	if e.Query != "" {
+		return "dbx: " + e.DB + ": " + e.Query + ": " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "dbx: ")
+	}
 	return "dbx: " + e.DB + ": " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "dbx: ")
 }
 

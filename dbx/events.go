@@ -60,6 +60,17 @@ const (
 	// overflow connection idle longer than Pool.OverflowIdleTime; Err
 	// says which.
 	EventKeepAlive
+	// EventQuery: a statement ended (for a query: its rows were closed):
+	// Query is its sqlc name ("" for SQL without a "-- name:" header),
+	// Held how long it ran, Err its error. Given only to Config.OnEvent
+	// (never logged), directly from the goroutine that ran the statement,
+	// once per statement: the hook must be fast (dbxprom's is a histogram
+	// observation).
+	EventQuery
+	// EventSlowQuery: a statement ran longer than Pool.SlowQueryThreshold
+	// (logged as a warning): Query, Held, Err as for EventQuery, Site the
+	// application's file:line that ran it.
+	EventSlowQuery
 )
 
 var eventNames = [...]string{
@@ -67,7 +78,7 @@ var eventNames = [...]string{
 	EventInvalidate: "invalidate", EventPoolTimeout: "pool timeout", EventLeak: "leak",
 	EventIdleInTx: "idle in transaction", EventRetry: "retry", EventCheck: "check",
 	EventTxEnd: "transaction end", EventSteal: "steal", EventShrink: "budget shrink",
-	EventKeepAlive: "keepalive close",
+	EventKeepAlive: "keepalive close", EventQuery: "query", EventSlowQuery: "slow query",
 }
 
 // String returns the event's name, e.g. "checkout".
@@ -100,6 +111,9 @@ type Event struct {
 	Held time.Duration
 	// Attempt is the failed attempt's number (retry).
 	Attempt int
+	// Query is the sqlc name of the statement (query, slow query), e.g.
+	// "GetLatestBatteryReading".
+	Query string
 	// ReadOnly reports a read-only transaction (transaction end).
 	ReadOnly bool
 	// Err is the cause (invalidate, pool timeout, retry, check).
@@ -117,6 +131,8 @@ var eventMessages = [...]string{
 	EventSteal:     "dbx: idle connection closed to serve another pool (server budget full)",
 	EventShrink:    "dbx: server refused a connection: budget lowered",
 	EventKeepAlive: "dbx: idle connection closed by the keepalive",
+	EventQuery:     "dbx: statement ended",
+	EventSlowQuery: "dbx: slow statement: ran longer than the pool's slow query threshold",
 }
 
 // emit fills in DB and Time, calls the hook and logs ev.
@@ -131,7 +147,7 @@ func (p *pool) emit(ev Event) {
 	}
 	level := slog.LevelDebug
 	switch ev.Kind {
-	case EventLeak, EventIdleInTx, EventCheck, EventPoolTimeout:
+	case EventLeak, EventIdleInTx, EventCheck, EventPoolTimeout, EventSlowQuery:
 		level = slog.LevelWarn
 	case EventRetry, EventShrink:
 		level = slog.LevelInfo
@@ -152,6 +168,9 @@ func (p *pool) emit(ev Event) {
 	if ev.ConnID != 0 {
 		attrs = append(attrs, slog.Uint64("conn", ev.ConnID))
 	}
+	if ev.Query != "" {
+		attrs = append(attrs, slog.String("query", ev.Query))
+	}
 	if ev.Site != "" {
 		attrs = append(attrs, slog.String("site", ev.Site))
 	}
@@ -160,8 +179,11 @@ func (p *pool) emit(ev Event) {
 	}
 	if ev.Held != 0 {
 		key := "held"
-		if ev.Kind == EventIdleInTx || ev.Kind == EventInvalidate {
+		switch ev.Kind {
+		case EventIdleInTx, EventInvalidate:
 			key = "idle"
+		case EventSlowQuery:
+			key = "took"
 		}
 		attrs = append(attrs, slog.Duration(key, ev.Held))
 	}

@@ -35,6 +35,7 @@ type settings struct {
 	keepAlive         time.Duration // 0: from the server's wait_timeout; < 0: off
 	stmtCache         int           // statements cached per connection; 0: off
 	overflowIdle      time.Duration // < 0: an overflow connection closes at checkin
+	slowQuery         time.Duration // 0: no slow-query warnings
 }
 
 // expiry returns the end of life of a connection opened at now: Recycle
@@ -119,6 +120,7 @@ func resolve(own, defaults Pool) settings {
 		s.stmtCache = c
 	}
 	s.overflowIdle = cmp.Or(own.OverflowIdleTime, defaults.OverflowIdleTime, DefaultOverflowIdleTime)
+	s.slowQuery = pickDur(own.SlowQueryThreshold, defaults.SlowQueryThreshold, DefaultSlowQueryThreshold)
 	if s.keepAlive == 0 {
 		s.keepAlive = defaults.KeepAlive
 	}

@@ -29,6 +29,8 @@
 //	dbx_server_budget_shrinks_total     budget lowered after a 1040
 //	dbx_server_connects_refused_total   connections refused with 1040
 //	dbx_server_connect_attempts_total   connections dialled
+//	dbx_server_statements_prepared      statements the statement caches hold there
+//	dbx_server_statements_limit         what they may hold (half of max_prepared_stmt_count)
 //
 // Counters (from [dbx.Event]s):
 //
@@ -41,6 +43,10 @@
 //	dbx_connections_closed_total         physical connections closed
 //	dbx_transaction_retries_total        transactions run again after a retryable failure
 //	dbx_check_warnings_total             open-time check warnings
+//	dbx_statement_cache_{hits,prepares,evictions,uncached}_total
+//	                                     the statement cache, per pool (from Status)
+//	dbx_query_errors_total{query=...}    failed statements by sqlc name
+//	dbx_slow_queries_total{query=...}    statements past Pool.SlowQueryThreshold
 //
 // Histograms (from [dbx.Event]s, seconds):
 //
@@ -48,7 +54,13 @@
 //	dbx_connection_hold_seconds    time a connection was held, checkout to checkin
 //	dbx_transaction_duration_seconds{mode="read"|"write"}
 //	                               each Read or Write attempt, BEGIN to COMMIT or ROLLBACK
+//	dbx_query_duration_seconds{query=...}
+//	                               each statement by its sqlc name ("-- name: X" at the
+//	                               start of its text; "unnamed" without one), until its
+//	                               rows were closed: the names are a fixed set, so the
+//	                               series are bounded
 //
-// Every series is created for every database at Register, so each of the
-// Manager's databases shows up, at zero, before its first event.
+// Every series but the per-query ones is created for every database at
+// Register, so each of the Manager's databases shows up, at zero, before
+// its first event; a query's series appear with its first statement.
 package dbxprom

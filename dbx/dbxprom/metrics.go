@@ -28,6 +28,9 @@ type Metrics struct {
 	opened, closed, retries, checks                  *prometheus.CounterVec
 	wait, hold                                       *prometheus.HistogramVec
 	tx                                               *prometheus.HistogramVec // labels db, mode
+	query                                            *prometheus.HistogramVec // labels db, query
+	queryErrors, slowQueries                         *prometheus.CounterVec   // labels db, query
+	queries                                          sync.Map                 // db + "\x00" + query -> *queryMetrics
 
 	mu      sync.Mutex
 	manager *dbx.Manager
@@ -42,6 +45,18 @@ type dbMetrics struct {
 	wait, hold                                       prometheus.Observer
 	txRead, txWrite                                  prometheus.Observer
 }
+
+// queryMetrics are one query's children.
+type queryMetrics struct {
+	duration     prometheus.Observer
+	errors, slow prometheus.Counter
+}
+
+// QueryBuckets are the buckets of dbx_query_duration_seconds.
+var QueryBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// unnamed is the query label of SQL without a sqlc "-- name:" header.
+const unnamed = "unnamed"
 
 // New returns the metrics, not yet registered.
 func New() *Metrics {
@@ -69,7 +84,30 @@ func New() *Metrics {
 			Namespace: Namespace, Name: "transaction_duration_seconds", Buckets: HoldBuckets,
 			Help: "Duration of each transaction attempt run by Read (mode=read) or Write (mode=write), BEGIN to COMMIT or ROLLBACK.",
 		}, []string{"db", "mode"}),
+		query: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "query_duration_seconds", Buckets: QueryBuckets,
+			Help: "Duration of each statement by its sqlc name (query=\"unnamed\" for SQL without one); for a query, until its rows were closed.",
+		}, []string{"db", "query"}),
+		queryErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "query_errors_total",
+			Help: "Statements that failed, by sqlc name."}, []string{"db", "query"}),
+		slowQueries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "slow_queries_total",
+			Help: "Statements that ran longer than the pool's SlowQueryThreshold, by sqlc name."}, []string{"db", "query"}),
 	}
+}
+
+// ofQuery returns the children of query (a sqlc name) of database db.
+func (m *Metrics) ofQuery(db, query string) *queryMetrics {
+	if query == "" {
+		query = unnamed
+	}
+	key := db + "\x00" + query
+	if q, ok := m.queries.Load(key); ok {
+		return q.(*queryMetrics)
+	}
+	q := &queryMetrics{duration: m.query.WithLabelValues(db, query), errors: m.queryErrors.WithLabelValues(db, query),
+		slow: m.slowQueries.WithLabelValues(db, query)}
+	actual, _ := m.queries.LoadOrStore(key, q)
+	return actual.(*queryMetrics)
 }
 
 // Instrument returns cfg with OnEvent set to record every event in m and
@@ -90,6 +128,18 @@ func (m *Metrics) Instrument(cfg dbx.Config) dbx.Config {
 // Observe records one event. Use it as dbx.Config.OnEvent (or call it from
 // your own hook); [Metrics.Instrument] does that for you.
 func (m *Metrics) Observe(ev dbx.Event) {
+	switch ev.Kind {
+	case dbx.EventQuery:
+		q := m.ofQuery(ev.DB, ev.Query)
+		q.duration.Observe(ev.Held.Seconds())
+		if ev.Err != nil {
+			q.errors.Inc()
+		}
+		return
+	case dbx.EventSlowQuery:
+		m.ofQuery(ev.DB, ev.Query).slow.Inc()
+		return
+	}
 	d := m.of(ev.DB)
 	switch ev.Kind {
 	case dbx.EventCheckout:
@@ -159,7 +209,8 @@ func (m *Metrics) Register(reg prometheus.Registerer, mgr *dbx.Manager) error {
 	}
 	for _, c := range []prometheus.Collector{
 		m.acquired, m.timeouts, m.invalidated, m.leaks, m.idleInTx,
-		m.opened, m.closed, m.retries, m.checks, m.wait, m.hold, m.tx, poolCollector{mgr},
+		m.opened, m.closed, m.retries, m.checks, m.wait, m.hold, m.tx,
+		m.query, m.queryErrors, m.slowQueries, poolCollector{mgr},
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("dbxprom: register: %w", err)

@@ -2,6 +2,7 @@ package dbxprom_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,52 @@ func TestServerSeries(t *testing.T) {
 	}
 	if s.Budget <= 0 || s.Open != 2 || s.Attempts < 2 || s.StatementLimit <= 0 {
 		t.Errorf("server %v: want a budget, the two pools' pinged connections open and dialled", s)
+	}
+}
+
+// TestQuerySeries: EventQuery feeds dbx_query_duration_seconds and
+// dbx_query_errors_total by db and query name, EventSlowQuery
+// dbx_slow_queries_total; SQL without a name is query="unnamed".
+func TestQuerySeries(t *testing.T) {
+	m := dbxprom.New()
+	reg := prometheus.NewPedanticRegistry()
+	if err := m.Register(reg, openManager(t, "ess")); err != nil {
+		t.Fatal(err)
+	}
+	m.Observe(dbx.Event{Kind: dbx.EventQuery, DB: "ess", Query: "GetLatestBatteryReading", Held: 3 * time.Millisecond})
+	m.Observe(dbx.Event{Kind: dbx.EventQuery, DB: "ess", Query: "GetLatestBatteryReading", Held: time.Millisecond, Err: errors.New("boom")})
+	m.Observe(dbx.Event{Kind: dbx.EventQuery, DB: "ess", Held: time.Millisecond})
+	m.Observe(dbx.Event{Kind: dbx.EventSlowQuery, DB: "ess", Query: "GetLatestBatteryReading", Held: 2 * time.Second})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, s := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range s.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["query"] == "" {
+				continue
+			}
+			key := mf.GetName() + "{" + labels["db"] + "," + labels["query"] + "}"
+			if h := s.GetHistogram(); h != nil {
+				got[key] = float64(h.GetSampleCount())
+			} else {
+				got[key] = s.GetCounter().GetValue()
+			}
+		}
+	}
+	for k, v := range map[string]float64{
+		"dbx_query_duration_seconds{ess,GetLatestBatteryReading}": 2,
+		"dbx_query_errors_total{ess,GetLatestBatteryReading}":     1,
+		"dbx_slow_queries_total{ess,GetLatestBatteryReading}":     1,
+		"dbx_query_duration_seconds{ess,unnamed}":                 1,
+	} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
 	}
 }
