@@ -9,6 +9,7 @@
 #   make check      fail if gen/ is stale, go vet, staticcheck, and prepare every query
 #   make fuzz       a short run of each fuzz target (FUZZTIME=20000x executions)
 #   make test-stress  make test 3 times in a row beside two CPU-bound loops
+#   make new-db NAME=x  scaffold database x (migrations, queries, sqlc.yaml entry, querytest) and regenerate
 #
 # `make test` also runs `fuzz`.
 # Targets that need a server run through internal/cmd/withdb: it uses the server at
@@ -21,6 +22,11 @@ WITHDB      := $(GO) run ./internal/cmd/withdb
 SQLC        := CGO_ENABLED=0 $(GO) tool -modfile=tools/go.mod sqlc
 STATICCHECK := $(GO) tool -modfile=tools/go.mod staticcheck
 HUBDB       := $(GO) run ./cmd/hubdb
+
+
+.PHONY: new-db
+new-db:
+	$(GO) run ./internal/cmd/newdb -name '$(NAME)'
 
 .PHONY: all demo bench test test-stress test-go test-faults fuzz check gofmt check-offline check-generate \
         check-prepare generate compile vet staticcheck tools clean-demo
