@@ -209,25 +209,28 @@ type ApiKey struct {
 }
 
 type Membership struct {
-	OrgID     int64           `json:"org_id"`
-	UserID    int64           `json:"user_id"`
+	OrgID  int64 `json:"org_id"`
+	UserID int64 `json:"user_id"`
+	// SQL ENUM('owner','admin','operator','viewer').
 	Role      MembershipsRole `json:"role"`
 	CreatedAt time.Time       `json:"created_at"`
 }
 
 type Organization struct {
-	ID        int64             `json:"id"`
-	Slug      string            `json:"slug"`
-	Name      string            `json:"name"`
+	ID   int64  `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+	// SQL ENUM('free','pro','enterprise').
 	Plan      OrganizationsPlan `json:"plan"`
 	Settings  json.RawMessage   `json:"settings"`
 	CreatedAt time.Time         `json:"created_at"`
 }
 
 type User struct {
-	ID          int64        `json:"id"`
-	Email       string       `json:"email"`
-	FullName    string       `json:"full_name"`
+	ID       int64  `json:"id"`
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	// SQL ENUM('active','disabled').
 	Status      UsersStatus  `json:"status"`
 	LastLoginAt sql.NullTime `json:"last_login_at"`
 	CreatedAt   time.Time    `json:"created_at"`

@@ -271,13 +271,15 @@ func AllAlarmsStateValues() []AlarmsState {
 }
 
 type Alarm struct {
-	ID             int64           `json:"id"`
-	RuleID         sql.NullInt64   `json:"rule_id"`
-	OrgID          int64           `json:"org_id"`
-	SiteID         int64           `json:"site_id"`
-	DeviceID       sql.NullInt64   `json:"device_id"`
-	Code           string          `json:"code"`
-	Severity       AlarmsSeverity  `json:"severity"`
+	ID       int64         `json:"id"`
+	RuleID   sql.NullInt64 `json:"rule_id"`
+	OrgID    int64         `json:"org_id"`
+	SiteID   int64         `json:"site_id"`
+	DeviceID sql.NullInt64 `json:"device_id"`
+	Code     string        `json:"code"`
+	// SQL ENUM('info','warning','major','critical').
+	Severity AlarmsSeverity `json:"severity"`
+	// SQL ENUM('active','acknowledged','cleared').
 	State          AlarmsState     `json:"state"`
 	Message        string          `json:"message"`
 	Details        json.RawMessage `json:"details"`
@@ -292,14 +294,17 @@ type Alarm struct {
 }
 
 type AlarmRule struct {
-	ID         int64                `json:"id"`
-	OrgID      int64                `json:"org_id"`
-	Name       string               `json:"name"`
-	Metric     string               `json:"metric"`
+	ID     int64  `json:"id"`
+	OrgID  int64  `json:"org_id"`
+	Name   string `json:"name"`
+	Metric string `json:"metric"`
+	// SQL ENUM('gt','gte','lt','lte','eq').
 	Comparator AlarmRulesComparator `json:"comparator"`
-	Threshold  decimal.Decimal      `json:"threshold"`
-	Severity   AlarmRulesSeverity   `json:"severity"`
-	Enabled    bool                 `json:"enabled"`
-	CreatedAt  time.Time            `json:"created_at"`
-	UpdatedAt  time.Time            `json:"updated_at"`
+	// SQL DECIMAL(14,3).
+	Threshold decimal.Decimal `json:"threshold"`
+	// SQL ENUM('info','warning','major','critical').
+	Severity  AlarmRulesSeverity `json:"severity"`
+	Enabled   bool               `json:"enabled"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
 }

@@ -140,12 +140,14 @@ func AllRollupJobsStatusValues() []RollupJobsStatus {
 }
 
 type RollupJob struct {
-	ID           int64            `json:"id"`
-	Kind         RollupJobsKind   `json:"kind"`
-	SiteID       sql.NullInt64    `json:"site_id"`
-	PeriodStart  time.Time        `json:"period_start"`
-	PeriodEnd    time.Time        `json:"period_end"`
-	Params       json.RawMessage  `json:"params"`
+	ID int64 `json:"id"`
+	// SQL ENUM('daily','monthly','backfill').
+	Kind        RollupJobsKind  `json:"kind"`
+	SiteID      sql.NullInt64   `json:"site_id"`
+	PeriodStart time.Time       `json:"period_start"`
+	PeriodEnd   time.Time       `json:"period_end"`
+	Params      json.RawMessage `json:"params"`
+	// SQL ENUM('pending','running','succeeded','failed').
 	Status       RollupJobsStatus `json:"status"`
 	Attempts     int32            `json:"attempts"`
 	ErrorMessage sql.NullString   `json:"error_message"`
@@ -155,16 +157,21 @@ type RollupJob struct {
 }
 
 type SiteDailyKpi struct {
-	SiteID             int64               `json:"site_id"`
-	Day                time.Time           `json:"day"`
-	OrgID              int64               `json:"org_id"`
-	PvEnergyKwh        decimal.Decimal     `json:"pv_energy_kwh"`
-	LoadEnergyKwh      decimal.Decimal     `json:"load_energy_kwh"`
-	GridImportKwh      decimal.Decimal     `json:"grid_import_kwh"`
-	GridExportKwh      decimal.Decimal     `json:"grid_export_kwh"`
-	PerformanceRatio   sql.NullFloat64     `json:"performance_ratio"`
-	SelfConsumptionPct float64             `json:"self_consumption_pct"`
-	AutarkyPct         float64             `json:"autarky_pct"`
-	ComputedAt         time.Time           `json:"computed_at"`
-	SpecificYield      decimal.NullDecimal `json:"specific_yield"`
+	SiteID int64     `json:"site_id"`
+	Day    time.Time `json:"day"`
+	OrgID  int64     `json:"org_id"`
+	// SQL DECIMAL(14,3).
+	PvEnergyKwh decimal.Decimal `json:"pv_energy_kwh"`
+	// SQL DECIMAL(14,3).
+	LoadEnergyKwh decimal.Decimal `json:"load_energy_kwh"`
+	// SQL DECIMAL(14,3).
+	GridImportKwh decimal.Decimal `json:"grid_import_kwh"`
+	// SQL DECIMAL(14,3).
+	GridExportKwh      decimal.Decimal `json:"grid_export_kwh"`
+	PerformanceRatio   sql.NullFloat64 `json:"performance_ratio"`
+	SelfConsumptionPct float64         `json:"self_consumption_pct"`
+	AutarkyPct         float64         `json:"autarky_pct"`
+	ComputedAt         time.Time       `json:"computed_at"`
+	// SQL DECIMAL(10,4).
+	SpecificYield decimal.NullDecimal `json:"specific_yield"`
 }

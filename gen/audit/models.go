@@ -74,8 +74,9 @@ func AllAuditEventsActorTypeValues() []AuditEventsActorType {
 }
 
 type AuditEvent struct {
-	ID         int64                `json:"id"`
-	OrgID      int64                `json:"org_id"`
+	ID    int64 `json:"id"`
+	OrgID int64 `json:"org_id"`
+	// SQL ENUM('user','apikey','system').
 	ActorType  AuditEventsActorType `json:"actor_type"`
 	ActorID    sql.NullInt64        `json:"actor_id"`
 	Action     string               `json:"action"`

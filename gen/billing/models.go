@@ -201,51 +201,61 @@ func AllPaymentsMethodValues() []PaymentsMethod {
 }
 
 type BillingAccount struct {
-	ID        int64                 `json:"id"`
-	OrgID     int64                 `json:"org_id"`
-	Name      string                `json:"name"`
-	Email     string                `json:"email"`
-	Currency  string                `json:"currency"`
-	Address   json.RawMessage       `json:"address"`
+	ID       int64           `json:"id"`
+	OrgID    int64           `json:"org_id"`
+	Name     string          `json:"name"`
+	Email    string          `json:"email"`
+	Currency string          `json:"currency"`
+	Address  json.RawMessage `json:"address"`
+	// SQL ENUM('active','suspended','closed').
 	Status    BillingAccountsStatus `json:"status"`
 	CreatedAt time.Time             `json:"created_at"`
 }
 
 type Invoice struct {
-	ID          int64           `json:"id"`
-	AccountID   int64           `json:"account_id"`
-	Number      string          `json:"number"`
-	PeriodStart time.Time       `json:"period_start"`
-	PeriodEnd   time.Time       `json:"period_end"`
-	Status      InvoicesStatus  `json:"status"`
-	Currency    string          `json:"currency"`
-	Subtotal    decimal.Decimal `json:"subtotal"`
-	Tax         decimal.Decimal `json:"tax"`
-	Total       decimal.Decimal `json:"total"`
-	IssuedAt    sql.NullTime    `json:"issued_at"`
-	DueAt       sql.NullTime    `json:"due_at"`
-	CreatedAt   time.Time       `json:"created_at"`
-	PaidAt      sql.NullTime    `json:"paid_at"`
+	ID          int64     `json:"id"`
+	AccountID   int64     `json:"account_id"`
+	Number      string    `json:"number"`
+	PeriodStart time.Time `json:"period_start"`
+	PeriodEnd   time.Time `json:"period_end"`
+	// SQL ENUM('draft','issued','paid','void').
+	Status   InvoicesStatus `json:"status"`
+	Currency string         `json:"currency"`
+	// SQL DECIMAL(14,2).
+	Subtotal decimal.Decimal `json:"subtotal"`
+	// SQL DECIMAL(14,2).
+	Tax decimal.Decimal `json:"tax"`
+	// SQL DECIMAL(14,2).
+	Total     decimal.Decimal `json:"total"`
+	IssuedAt  sql.NullTime    `json:"issued_at"`
+	DueAt     sql.NullTime    `json:"due_at"`
+	CreatedAt time.Time       `json:"created_at"`
+	PaidAt    sql.NullTime    `json:"paid_at"`
 }
 
 type InvoiceLine struct {
-	ID          int64           `json:"id"`
-	InvoiceID   int64           `json:"invoice_id"`
-	LineNo      int32           `json:"line_no"`
-	SiteID      sql.NullInt64   `json:"site_id"`
-	Description string          `json:"description"`
-	Quantity    decimal.Decimal `json:"quantity"`
-	Unit        string          `json:"unit"`
-	UnitPrice   decimal.Decimal `json:"unit_price"`
-	Amount      decimal.Decimal `json:"amount"`
+	ID          int64         `json:"id"`
+	InvoiceID   int64         `json:"invoice_id"`
+	LineNo      int32         `json:"line_no"`
+	SiteID      sql.NullInt64 `json:"site_id"`
+	Description string        `json:"description"`
+	// SQL DECIMAL(14,3).
+	Quantity decimal.Decimal `json:"quantity"`
+	Unit     string          `json:"unit"`
+	// SQL DECIMAL(14,5).
+	UnitPrice decimal.Decimal `json:"unit_price"`
+	// SQL DECIMAL(14,2).
+	Amount decimal.Decimal `json:"amount"`
 }
 
 type Payment struct {
-	ID          int64           `json:"id"`
-	InvoiceID   int64           `json:"invoice_id"`
-	Amount      decimal.Decimal `json:"amount"`
-	Method      PaymentsMethod  `json:"method"`
-	ExternalRef string          `json:"external_ref"`
-	PaidAt      time.Time       `json:"paid_at"`
-	CreatedAt   time.Time       `json:"created_at"`
+	ID        int64 `json:"id"`
+	InvoiceID int64 `json:"invoice_id"`
+	// SQL DECIMAL(14,2).
+	Amount decimal.Decimal `json:"amount"`
+	// SQL ENUM('card','sepa','transfer').
+	Method      PaymentsMethod `json:"method"`
+	ExternalRef string         `json:"external_ref"`
+	PaidAt      time.Time      `json:"paid_at"`
+	CreatedAt   time.Time      `json:"created_at"`
 }

@@ -144,13 +144,15 @@ func AllDevicesStatusValues() []DevicesStatus {
 }
 
 type Device struct {
-	ID         int64         `json:"id"`
-	SiteID     int64         `json:"site_id"`
-	Kind       DevicesKind   `json:"kind"`
-	Vendor     string        `json:"vendor"`
-	Serial     string        `json:"serial"`
-	Model      string        `json:"model"`
-	Firmware   string        `json:"firmware"`
+	ID     int64 `json:"id"`
+	SiteID int64 `json:"site_id"`
+	// SQL ENUM('inverter','battery','meter','evcharger').
+	Kind     DevicesKind `json:"kind"`
+	Vendor   string      `json:"vendor"`
+	Serial   string      `json:"serial"`
+	Model    string      `json:"model"`
+	Firmware string      `json:"firmware"`
+	// SQL ENUM('provisioning','online','offline','fault','decommissioned').
 	Status     DevicesStatus `json:"status"`
 	LastSeenAt sql.NullTime  `json:"last_seen_at"`
 	CreatedAt  time.Time     `json:"created_at"`

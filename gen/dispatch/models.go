@@ -141,28 +141,30 @@ func AllCommandsStatusValues() []CommandsStatus {
 }
 
 type Command struct {
-	ID             int64           `json:"id"`
-	SiteID         int64           `json:"site_id"`
-	DeviceID       int64           `json:"device_id"`
-	Command        string          `json:"command"`
-	Payload        json.RawMessage `json:"payload"`
-	Priority       int16           `json:"priority"`
-	Status         CommandsStatus  `json:"status"`
-	RequestedBy    sql.NullInt64   `json:"requested_by"`
-	CreatedAt      time.Time       `json:"created_at"`
-	ExpiresAt      sql.NullTime    `json:"expires_at"`
-	SentAt         sql.NullTime    `json:"sent_at"`
-	AckedAt        sql.NullTime    `json:"acked_at"`
-	IdempotencyKey sql.NullString  `json:"idempotency_key"`
+	ID       int64           `json:"id"`
+	SiteID   int64           `json:"site_id"`
+	DeviceID int64           `json:"device_id"`
+	Command  string          `json:"command"`
+	Payload  json.RawMessage `json:"payload"`
+	Priority int16           `json:"priority"`
+	// SQL ENUM('queued','sent','acked','failed').
+	Status         CommandsStatus `json:"status"`
+	RequestedBy    sql.NullInt64  `json:"requested_by"`
+	CreatedAt      time.Time      `json:"created_at"`
+	ExpiresAt      sql.NullTime   `json:"expires_at"`
+	SentAt         sql.NullTime   `json:"sent_at"`
+	AckedAt        sql.NullTime   `json:"acked_at"`
+	IdempotencyKey sql.NullString `json:"idempotency_key"`
 }
 
 type CommandAttempt struct {
-	ID        int64                  `json:"id"`
-	CommandID int64                  `json:"command_id"`
-	AttemptNo int32                  `json:"attempt_no"`
-	SentAt    time.Time              `json:"sent_at"`
-	Outcome   CommandAttemptsOutcome `json:"outcome"`
-	Error     sql.NullString         `json:"error"`
+	ID        int64     `json:"id"`
+	CommandID int64     `json:"command_id"`
+	AttemptNo int32     `json:"attempt_no"`
+	SentAt    time.Time `json:"sent_at"`
+	// SQL ENUM('ok','timeout','rejected','error').
+	Outcome CommandAttemptsOutcome `json:"outcome"`
+	Error   sql.NullString         `json:"error"`
 }
 
 type CommandResult struct {

@@ -86,30 +86,38 @@ type BatteryReading struct {
 	SiteID   int64     `json:"site_id"`
 	SocPct   float64   `json:"soc_pct"`
 	// positive: discharging, negative: charging
+	// SQL DECIMAL(12,1).
 	PowerW       decimal.Decimal `json:"power_w"`
 	TemperatureC float64         `json:"temperature_c"`
 	// lifetime charge counter
+	// SQL DECIMAL(16,3).
 	EnergyInWh decimal.Decimal `json:"energy_in_wh"`
 	// lifetime discharge counter
+	// SQL DECIMAL(16,3).
 	EnergyOutWh decimal.Decimal `json:"energy_out_wh"`
 }
 
 type BatteryState struct {
-	DeviceID   int64             `json:"device_id"`
-	SiteID     int64             `json:"site_id"`
-	Mode       BatteryStatesMode `json:"mode"`
-	SocPct     float64           `json:"soc_pct"`
-	SohPct     float64           `json:"soh_pct"`
-	CapacityWh decimal.Decimal   `json:"capacity_wh"`
-	UpdatedAt  time.Time         `json:"updated_at"`
-	FaultCodes json.RawMessage   `json:"fault_codes"`
+	DeviceID int64 `json:"device_id"`
+	SiteID   int64 `json:"site_id"`
+	// SQL ENUM('idle','charging','discharging','standby','fault').
+	Mode   BatteryStatesMode `json:"mode"`
+	SocPct float64           `json:"soc_pct"`
+	SohPct float64           `json:"soh_pct"`
+	// SQL DECIMAL(12,1).
+	CapacityWh decimal.Decimal `json:"capacity_wh"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	FaultCodes json.RawMessage `json:"fault_codes"`
 }
 
 type DailyCycle struct {
-	DeviceID    int64           `json:"device_id"`
-	Day         time.Time       `json:"day"`
-	Cycles      decimal.Decimal `json:"cycles"`
-	EnergyInWh  decimal.Decimal `json:"energy_in_wh"`
+	DeviceID int64     `json:"device_id"`
+	Day      time.Time `json:"day"`
+	// SQL DECIMAL(8,3).
+	Cycles decimal.Decimal `json:"cycles"`
+	// SQL DECIMAL(14,3).
+	EnergyInWh decimal.Decimal `json:"energy_in_wh"`
+	// SQL DECIMAL(14,3).
 	EnergyOutWh decimal.Decimal `json:"energy_out_wh"`
 	MinSocPct   float64         `json:"min_soc_pct"`
 	MaxSocPct   float64         `json:"max_soc_pct"`

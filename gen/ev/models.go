@@ -212,43 +212,53 @@ func AllConnectorsPlugValues() []ConnectorsPlug {
 }
 
 type Charger struct {
-	ID         int64           `json:"id"`
-	SiteID     int64           `json:"site_id"`
-	DeviceID   int64           `json:"device_id"`
-	Name       string          `json:"name"`
+	ID       int64  `json:"id"`
+	SiteID   int64  `json:"site_id"`
+	DeviceID int64  `json:"device_id"`
+	Name     string `json:"name"`
+	// SQL DECIMAL(8,2).
 	MaxPowerKw decimal.Decimal `json:"max_power_kw"`
-	Status     ChargersStatus  `json:"status"`
-	CreatedAt  time.Time       `json:"created_at"`
+	// SQL ENUM('available','charging','faulted','offline').
+	Status    ChargersStatus `json:"status"`
+	CreatedAt time.Time      `json:"created_at"`
 }
 
 type ChargingSession struct {
-	ID           int64                          `json:"id"`
-	ChargerID    int64                          `json:"charger_id"`
-	ConnectorID  int64                          `json:"connector_id"`
-	UserID       sql.NullInt64                  `json:"user_id"`
-	IDTag        string                         `json:"id_tag"`
-	StartedAt    time.Time                      `json:"started_at"`
-	StoppedAt    sql.NullTime                   `json:"stopped_at"`
-	MeterStartWh decimal.Decimal                `json:"meter_start_wh"`
-	MeterStopWh  decimal.NullDecimal            `json:"meter_stop_wh"`
-	EnergyWh     decimal.NullDecimal            `json:"energy_wh"`
-	CreatedAt    time.Time                      `json:"created_at"`
-	StopReason   NullChargingSessionsStopReason `json:"stop_reason"`
+	ID          int64         `json:"id"`
+	ChargerID   int64         `json:"charger_id"`
+	ConnectorID int64         `json:"connector_id"`
+	UserID      sql.NullInt64 `json:"user_id"`
+	IDTag       string        `json:"id_tag"`
+	StartedAt   time.Time     `json:"started_at"`
+	StoppedAt   sql.NullTime  `json:"stopped_at"`
+	// SQL DECIMAL(14,3).
+	MeterStartWh decimal.Decimal `json:"meter_start_wh"`
+	// SQL DECIMAL(14,3).
+	MeterStopWh decimal.NullDecimal `json:"meter_stop_wh"`
+	// SQL DECIMAL(14,3).
+	EnergyWh  decimal.NullDecimal `json:"energy_wh"`
+	CreatedAt time.Time           `json:"created_at"`
+	// SQL ENUM('local','remote','evdisconnected','powerloss','other').
+	StopReason NullChargingSessionsStopReason `json:"stop_reason"`
 }
 
 type Connector struct {
-	ID          int64           `json:"id"`
-	ChargerID   int64           `json:"charger_id"`
-	ConnectorNo int32           `json:"connector_no"`
-	Plug        ConnectorsPlug  `json:"plug"`
-	MaxPowerKw  decimal.Decimal `json:"max_power_kw"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	ID          int64 `json:"id"`
+	ChargerID   int64 `json:"charger_id"`
+	ConnectorNo int32 `json:"connector_no"`
+	// SQL ENUM('type1','type2','ccs1','ccs2','chademo').
+	Plug ConnectorsPlug `json:"plug"`
+	// SQL DECIMAL(8,2).
+	MaxPowerKw decimal.Decimal `json:"max_power_kw"`
+	UpdatedAt  time.Time       `json:"updated_at"`
 }
 
 type SessionMeterValue struct {
-	SessionID int64           `json:"session_id"`
-	Ts        time.Time       `json:"ts"`
-	EnergyWh  decimal.Decimal `json:"energy_wh"`
-	PowerW    decimal.Decimal `json:"power_w"`
-	SocPct    sql.NullFloat64 `json:"soc_pct"`
+	SessionID int64     `json:"session_id"`
+	Ts        time.Time `json:"ts"`
+	// SQL DECIMAL(14,3).
+	EnergyWh decimal.Decimal `json:"energy_wh"`
+	// SQL DECIMAL(10,1).
+	PowerW decimal.Decimal `json:"power_w"`
+	SocPct sql.NullFloat64 `json:"soc_pct"`
 }

@@ -134,32 +134,38 @@ func AllForecastRunsStatusValues() []ForecastRunsStatus {
 }
 
 type ForecastRun struct {
-	ID              int64              `json:"id"`
-	SiteID          int64              `json:"site_id"`
-	Kind            ForecastRunsKind   `json:"kind"`
-	Model           string             `json:"model"`
-	IssuedAt        time.Time          `json:"issued_at"`
-	HorizonStart    time.Time          `json:"horizon_start"`
-	HorizonEnd      time.Time          `json:"horizon_end"`
-	IntervalMinutes int16              `json:"interval_minutes"`
-	Status          ForecastRunsStatus `json:"status"`
-	Params          json.RawMessage    `json:"params"`
-	CreatedAt       time.Time          `json:"created_at"`
-	CompletedAt     sql.NullTime       `json:"completed_at"`
+	ID     int64 `json:"id"`
+	SiteID int64 `json:"site_id"`
+	// SQL ENUM('pv','load').
+	Kind            ForecastRunsKind `json:"kind"`
+	Model           string           `json:"model"`
+	IssuedAt        time.Time        `json:"issued_at"`
+	HorizonStart    time.Time        `json:"horizon_start"`
+	HorizonEnd      time.Time        `json:"horizon_end"`
+	IntervalMinutes int16            `json:"interval_minutes"`
+	// SQL ENUM('running','complete','failed').
+	Status      ForecastRunsStatus `json:"status"`
+	Params      json.RawMessage    `json:"params"`
+	CreatedAt   time.Time          `json:"created_at"`
+	CompletedAt sql.NullTime       `json:"completed_at"`
 }
 
 type LoadForecast struct {
-	RunID         int64           `json:"run_id"`
-	IntervalStart time.Time       `json:"interval_start"`
-	SiteID        int64           `json:"site_id"`
-	EnergyWh      decimal.Decimal `json:"energy_wh"`
+	RunID         int64     `json:"run_id"`
+	IntervalStart time.Time `json:"interval_start"`
+	SiteID        int64     `json:"site_id"`
+	// SQL DECIMAL(14,3).
+	EnergyWh decimal.Decimal `json:"energy_wh"`
 }
 
 type PvForecast struct {
-	RunID         int64               `json:"run_id"`
-	IntervalStart time.Time           `json:"interval_start"`
-	SiteID        int64               `json:"site_id"`
-	EnergyWh      decimal.Decimal     `json:"energy_wh"`
-	P10Wh         decimal.NullDecimal `json:"p10_wh"`
-	P90Wh         decimal.NullDecimal `json:"p90_wh"`
+	RunID         int64     `json:"run_id"`
+	IntervalStart time.Time `json:"interval_start"`
+	SiteID        int64     `json:"site_id"`
+	// SQL DECIMAL(14,3).
+	EnergyWh decimal.Decimal `json:"energy_wh"`
+	// SQL DECIMAL(14,3).
+	P10Wh decimal.NullDecimal `json:"p10_wh"`
+	// SQL DECIMAL(14,3).
+	P90Wh decimal.NullDecimal `json:"p90_wh"`
 }

@@ -145,33 +145,36 @@ func AllWorkOrdersStatusValues() []WorkOrdersStatus {
 }
 
 type TechnicianVisit struct {
-	ID             int64           `json:"id"`
-	WorkOrderID    int64           `json:"work_order_id"`
-	TechnicianID   int64           `json:"technician_id"`
-	ScheduledStart time.Time       `json:"scheduled_start"`
-	ScheduledEnd   time.Time       `json:"scheduled_end"`
-	ArrivedAt      sql.NullTime    `json:"arrived_at"`
-	DepartedAt     sql.NullTime    `json:"departed_at"`
-	Notes          sql.NullString  `json:"notes"`
-	CreatedAt      time.Time       `json:"created_at"`
-	LaborHours     decimal.Decimal `json:"labor_hours"`
+	ID             int64          `json:"id"`
+	WorkOrderID    int64          `json:"work_order_id"`
+	TechnicianID   int64          `json:"technician_id"`
+	ScheduledStart time.Time      `json:"scheduled_start"`
+	ScheduledEnd   time.Time      `json:"scheduled_end"`
+	ArrivedAt      sql.NullTime   `json:"arrived_at"`
+	DepartedAt     sql.NullTime   `json:"departed_at"`
+	Notes          sql.NullString `json:"notes"`
+	CreatedAt      time.Time      `json:"created_at"`
+	// SQL DECIMAL(6,2).
+	LaborHours decimal.Decimal `json:"labor_hours"`
 }
 
 type WorkOrder struct {
-	ID          int64              `json:"id"`
-	OrgID       int64              `json:"org_id"`
-	SiteID      int64              `json:"site_id"`
-	DeviceID    sql.NullInt64      `json:"device_id"`
-	Title       string             `json:"title"`
-	Description string             `json:"description"`
-	Priority    WorkOrdersPriority `json:"priority"`
-	Status      WorkOrdersStatus   `json:"status"`
-	CreatedBy   int64              `json:"created_by"`
-	AssignedTo  sql.NullInt64      `json:"assigned_to"`
-	DueDate     sql.NullTime       `json:"due_date"`
-	CreatedAt   time.Time          `json:"created_at"`
-	UpdatedAt   time.Time          `json:"updated_at"`
-	ClosedAt    sql.NullTime       `json:"closed_at"`
+	ID          int64         `json:"id"`
+	OrgID       int64         `json:"org_id"`
+	SiteID      int64         `json:"site_id"`
+	DeviceID    sql.NullInt64 `json:"device_id"`
+	Title       string        `json:"title"`
+	Description string        `json:"description"`
+	// SQL ENUM('low','normal','high','urgent').
+	Priority WorkOrdersPriority `json:"priority"`
+	// SQL ENUM('open','scheduled','inprogress','done','cancelled').
+	Status     WorkOrdersStatus `json:"status"`
+	CreatedBy  int64            `json:"created_by"`
+	AssignedTo sql.NullInt64    `json:"assigned_to"`
+	DueDate    sql.NullTime     `json:"due_date"`
+	CreatedAt  time.Time        `json:"created_at"`
+	UpdatedAt  time.Time        `json:"updated_at"`
+	ClosedAt   sql.NullTime     `json:"closed_at"`
 }
 
 type WorkOrderTask struct {

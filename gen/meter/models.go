@@ -82,31 +82,37 @@ func AllMeterProfilesPositionValues() []MeterProfilesPosition {
 }
 
 type MeterProfile struct {
-	DeviceID  int64                 `json:"device_id"`
-	SiteID    int64                 `json:"site_id"`
-	Position  MeterProfilesPosition `json:"position"`
-	Phases    int8                  `json:"phases"`
-	CtRatio   decimal.Decimal       `json:"ct_ratio"`
-	Config    json.RawMessage       `json:"config"`
-	UpdatedAt time.Time             `json:"updated_at"`
+	DeviceID int64 `json:"device_id"`
+	SiteID   int64 `json:"site_id"`
+	// SQL ENUM('grid','pv','load','battery','evcharger').
+	Position MeterProfilesPosition `json:"position"`
+	Phases   int8                  `json:"phases"`
+	// SQL DECIMAL(8,2).
+	CtRatio   decimal.Decimal `json:"ct_ratio"`
+	Config    json.RawMessage `json:"config"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 type MeterReading struct {
 	DeviceID int64     `json:"device_id"`
 	Ts       time.Time `json:"ts"`
 	// lifetime import counter
+	// SQL DECIMAL(16,3).
 	ImportEnergyWh decimal.Decimal `json:"import_energy_wh"`
 	// lifetime export counter
+	// SQL DECIMAL(16,3).
 	ExportEnergyWh decimal.Decimal `json:"export_energy_wh"`
 	// positive: import, negative: export
+	// SQL DECIMAL(12,1).
 	PowerW   decimal.Decimal `json:"power_w"`
 	VoltageV sql.NullFloat64 `json:"voltage_v"`
 }
 
 type MeterRegister struct {
-	DeviceID int64           `json:"device_id"`
-	ObisCode string          `json:"obis_code"`
-	Value    decimal.Decimal `json:"value"`
-	Unit     string          `json:"unit"`
-	ReadAt   time.Time       `json:"read_at"`
+	DeviceID int64  `json:"device_id"`
+	ObisCode string `json:"obis_code"`
+	// SQL DECIMAL(18,4).
+	Value  decimal.Decimal `json:"value"`
+	Unit   string          `json:"unit"`
+	ReadAt time.Time       `json:"read_at"`
 }

@@ -205,8 +205,9 @@ func AllUserPreferencesChannelKindValues() []UserPreferencesChannelKind {
 }
 
 type Channel struct {
-	ID        int64           `json:"id"`
-	OrgID     int64           `json:"org_id"`
+	ID    int64 `json:"id"`
+	OrgID int64 `json:"org_id"`
+	// SQL ENUM('email','sms','push','webhook').
 	Kind      ChannelsKind    `json:"kind"`
 	Name      string          `json:"name"`
 	Config    json.RawMessage `json:"config"`
@@ -224,14 +225,15 @@ type DeliveryAttempt struct {
 }
 
 type OutboxMessage struct {
-	ID            int64                `json:"id"`
-	OrgID         int64                `json:"org_id"`
-	UserID        sql.NullInt64        `json:"user_id"`
-	ChannelID     int64                `json:"channel_id"`
-	Topic         string               `json:"topic"`
-	Subject       string               `json:"subject"`
-	Body          string               `json:"body"`
-	Payload       json.RawMessage      `json:"payload"`
+	ID        int64           `json:"id"`
+	OrgID     int64           `json:"org_id"`
+	UserID    sql.NullInt64   `json:"user_id"`
+	ChannelID int64           `json:"channel_id"`
+	Topic     string          `json:"topic"`
+	Subject   string          `json:"subject"`
+	Body      string          `json:"body"`
+	Payload   json.RawMessage `json:"payload"`
+	// SQL ENUM('pending','sending','sent','failed').
 	Status        OutboxMessagesStatus `json:"status"`
 	Attempts      int32                `json:"attempts"`
 	NextAttemptAt time.Time            `json:"next_attempt_at"`
@@ -240,7 +242,8 @@ type OutboxMessage struct {
 }
 
 type UserPreference struct {
-	UserID      int64                      `json:"user_id"`
+	UserID int64 `json:"user_id"`
+	// SQL ENUM('email','sms','push','webhook').
 	ChannelKind UserPreferencesChannelKind `json:"channel_kind"`
 	Topic       string                     `json:"topic"`
 	Enabled     bool                       `json:"enabled"`

@@ -12,22 +12,27 @@ import (
 )
 
 type DailyYield struct {
-	DeviceID   int64           `json:"device_id"`
-	Day        time.Time       `json:"day"`
-	SiteID     int64           `json:"site_id"`
-	EnergyWh   decimal.Decimal `json:"energy_wh"`
+	DeviceID int64     `json:"device_id"`
+	Day      time.Time `json:"day"`
+	SiteID   int64     `json:"site_id"`
+	// SQL DECIMAL(14,3).
+	EnergyWh decimal.Decimal `json:"energy_wh"`
+	// SQL DECIMAL(12,1).
 	PeakPowerW decimal.Decimal `json:"peak_power_w"`
 	Samples    int32           `json:"samples"`
 	UpdatedAt  time.Time       `json:"updated_at"`
 }
 
 type InverterReading struct {
-	DeviceID int64           `json:"device_id"`
-	Ts       time.Time       `json:"ts"`
-	SiteID   int64           `json:"site_id"`
+	DeviceID int64     `json:"device_id"`
+	Ts       time.Time `json:"ts"`
+	SiteID   int64     `json:"site_id"`
+	// SQL DECIMAL(12,1).
 	AcPowerW decimal.Decimal `json:"ac_power_w"`
+	// SQL DECIMAL(12,1).
 	DcPowerW decimal.Decimal `json:"dc_power_w"`
 	// lifetime AC energy counter
+	// SQL DECIMAL(16,3).
 	EnergyWh     decimal.Decimal `json:"energy_wh"`
 	AcVoltageV   float64         `json:"ac_voltage_v"`
 	DcVoltageV   float64         `json:"dc_voltage_v"`

@@ -139,9 +139,10 @@ func AllScheduleSlotsModeValues() []ScheduleSlotsMode {
 }
 
 type SchedulePlan struct {
-	ID        int64               `json:"id"`
-	SiteID    int64               `json:"site_id"`
-	Name      string              `json:"name"`
+	ID     int64  `json:"id"`
+	SiteID int64  `json:"site_id"`
+	Name   string `json:"name"`
+	// SQL ENUM('draft','active','archived').
 	Status    SchedulePlansStatus `json:"status"`
 	ValidFrom time.Time           `json:"valid_from"`
 	ValidTo   time.Time           `json:"valid_to"`
@@ -150,14 +151,16 @@ type SchedulePlan struct {
 }
 
 type ScheduleSlot struct {
-	DeviceID     int64             `json:"device_id"`
-	SlotStart    time.Time         `json:"slot_start"`
-	PlanID       int64             `json:"plan_id"`
-	SiteID       int64             `json:"site_id"`
-	SlotMinutes  int16             `json:"slot_minutes"`
-	Mode         ScheduleSlotsMode `json:"mode"`
-	PowerW       decimal.Decimal   `json:"power_w"`
-	TargetSocPct sql.NullFloat64   `json:"target_soc_pct"`
-	UpdatedAt    time.Time         `json:"updated_at"`
-	Locked       bool              `json:"locked"`
+	DeviceID    int64     `json:"device_id"`
+	SlotStart   time.Time `json:"slot_start"`
+	PlanID      int64     `json:"plan_id"`
+	SiteID      int64     `json:"site_id"`
+	SlotMinutes int16     `json:"slot_minutes"`
+	// SQL ENUM('charge','discharge','idle','hold').
+	Mode ScheduleSlotsMode `json:"mode"`
+	// SQL DECIMAL(10,1).
+	PowerW       decimal.Decimal `json:"power_w"`
+	TargetSocPct sql.NullFloat64 `json:"target_soc_pct"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	Locked       bool            `json:"locked"`
 }

@@ -142,13 +142,15 @@ func AllSitesKindValues() []SitesKind {
 }
 
 type Site struct {
-	ID             int64           `json:"id"`
-	OrgID          int64           `json:"org_id"`
-	Name           string          `json:"name"`
-	Kind           SitesKind       `json:"kind"`
-	Timezone       string          `json:"timezone"`
-	Latitude       float64         `json:"latitude"`
-	Longitude      float64         `json:"longitude"`
+	ID    int64  `json:"id"`
+	OrgID int64  `json:"org_id"`
+	Name  string `json:"name"`
+	// SQL ENUM('residential','commercial','industrial','utility').
+	Kind      SitesKind `json:"kind"`
+	Timezone  string    `json:"timezone"`
+	Latitude  float64   `json:"latitude"`
+	Longitude float64   `json:"longitude"`
+	// SQL DECIMAL(10,3).
 	CapacityKwp    decimal.Decimal `json:"capacity_kwp"`
 	CommissionedOn sql.NullTime    `json:"commissioned_on"`
 	CreatedAt      time.Time       `json:"created_at"`
@@ -156,11 +158,12 @@ type Site struct {
 }
 
 type SiteContact struct {
-	ID        int64            `json:"id"`
-	SiteID    int64            `json:"site_id"`
-	Name      string           `json:"name"`
-	Email     string           `json:"email"`
-	Phone     sql.NullString   `json:"phone"`
+	ID     int64          `json:"id"`
+	SiteID int64          `json:"site_id"`
+	Name   string         `json:"name"`
+	Email  string         `json:"email"`
+	Phone  sql.NullString `json:"phone"`
+	// SQL ENUM('owner','installer','operator','billing').
 	Role      SiteContactsRole `json:"role"`
 	IsPrimary bool             `json:"is_primary"`
 	CreatedAt time.Time        `json:"created_at"`

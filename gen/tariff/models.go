@@ -252,9 +252,10 @@ func AllTariffsKindValues() []TariffsKind {
 }
 
 type SiteTariff struct {
-	ID        int64                `json:"id"`
-	SiteID    int64                `json:"site_id"`
-	TariffID  int64                `json:"tariff_id"`
+	ID       int64 `json:"id"`
+	SiteID   int64 `json:"site_id"`
+	TariffID int64 `json:"tariff_id"`
+	// SQL ENUM('import','export').
 	Direction SiteTariffsDirection `json:"direction"`
 	ValidFrom time.Time            `json:"valid_from"`
 	ValidTo   sql.NullTime         `json:"valid_to"`
@@ -262,21 +263,26 @@ type SiteTariff struct {
 }
 
 type Tariff struct {
-	ID                   int64           `json:"id"`
-	OrgID                int64           `json:"org_id"`
-	Name                 string          `json:"name"`
-	Currency             string          `json:"currency"`
-	Kind                 TariffsKind     `json:"kind"`
-	CreatedAt            time.Time       `json:"created_at"`
+	ID       int64  `json:"id"`
+	OrgID    int64  `json:"org_id"`
+	Name     string `json:"name"`
+	Currency string `json:"currency"`
+	// SQL ENUM('fixed','tou','dynamic').
+	Kind      TariffsKind `json:"kind"`
+	CreatedAt time.Time   `json:"created_at"`
+	// SQL DECIMAL(10,4).
 	StandingChargePerDay decimal.Decimal `json:"standing_charge_per_day"`
 }
 
 type TariffPeriod struct {
-	ID          int64                  `json:"id"`
-	TariffID    int64                  `json:"tariff_id"`
-	Direction   TariffPeriodsDirection `json:"direction"`
-	DayType     TariffPeriodsDayType   `json:"day_type"`
-	StartTime   string                 `json:"start_time"`
-	EndTime     string                 `json:"end_time"`
-	PricePerKwh decimal.Decimal        `json:"price_per_kwh"`
+	ID       int64 `json:"id"`
+	TariffID int64 `json:"tariff_id"`
+	// SQL ENUM('import','export').
+	Direction TariffPeriodsDirection `json:"direction"`
+	// SQL ENUM('all','weekday','weekend').
+	DayType   TariffPeriodsDayType `json:"day_type"`
+	StartTime string               `json:"start_time"`
+	EndTime   string               `json:"end_time"`
+	// SQL DECIMAL(12,6).
+	PricePerKwh decimal.Decimal `json:"price_per_kwh"`
 }

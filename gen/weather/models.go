@@ -87,9 +87,10 @@ type Observation struct {
 }
 
 type Station struct {
-	ID         int64            `json:"id"`
-	SiteID     int64            `json:"site_id"`
-	Name       string           `json:"name"`
+	ID     int64  `json:"id"`
+	SiteID int64  `json:"site_id"`
+	Name   string `json:"name"`
+	// SQL ENUM('onsite','openmeteo','dwd','meteomatics').
 	Provider   StationsProvider `json:"provider"`
 	Latitude   float64          `json:"latitude"`
 	Longitude  float64          `json:"longitude"`

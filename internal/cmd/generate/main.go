@@ -110,12 +110,41 @@ func generate(src, dst string) error {
 		if err := os.WriteFile(filepath.Join(dir, "reader.go"), code, 0o644); err != nil {
 			return err
 		}
+		if err := document(dst, db.pkg, dir); err != nil {
+			return err
+		}
 	}
 	code, err := hubgen.Registry("gen", regs)
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
 	return os.WriteFile(filepath.Join(dst, "gen", "hub.go"), code, 0o644)
+}
+
+// document writes gen/<db>/doc.go (the package doc) and adds the SQL
+// types the Go types hide to the fields of models.go.
+func document(root, db, dir string) error {
+	desc, cols, err := hubgen.Schema(filepath.Join(root, "schema", db))
+	if err != nil {
+		return fmt.Errorf("%s: reading its migrations: %w", db, err)
+	}
+	doc, err := hubgen.PackageDoc(db, desc, cols)
+	if err != nil {
+		return fmt.Errorf("%s: package doc: %w", db, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "doc.go"), doc, 0o644); err != nil {
+		return err
+	}
+	models := filepath.Join(dir, "models.go")
+	src, err := os.ReadFile(models)
+	if err != nil {
+		return err
+	}
+	annotated, err := hubgen.AnnotateModels(src, cols)
+	if err != nil {
+		return fmt.Errorf("%s: models.go: %w", db, err)
+	}
+	return os.WriteFile(models, annotated, 0o644)
 }
 
 // runCheck generates into a temporary copy and compares it with gen/.
