@@ -1,6 +1,6 @@
 // Command solarhub-api serves the SolarHub example HTTP API (package api)
 // with the pool metrics at /metrics. It opens only the databases the API
-// uses (api.Databases), or all 18 with -seed.
+// uses (api.Databases), or all of the registry's with -seed.
 //
 //	solarhub-api [-addr :8080] [-config hubdb.yaml] [-seed]
 //
