@@ -165,6 +165,12 @@
 // commit even if fn ignores the error. [ReadValue] and [WriteValue] return
 // a value from fn.
 //
+// [ReadView] (what gen.Hub's handles are) is a DB whose Read hands its
+// function a read-only view of the queries (the generated package's
+// Reader: the queries that neither write nor lock), so a write inside a
+// read-only transaction is a compile error; Write and plain calls keep
+// the full queries.
+//
 // Options: [TxTimeout] (when it expires: [ErrTxTimeout], a
 // [*TxTimeoutError] naming the limit and how long the transaction ran;
 // the caller's own deadline stays context.DeadlineExceeded), [Isolation],
