@@ -119,6 +119,7 @@ type InsertBatteryReadingParams struct {
 }
 
 // InsertBatteryReading stores one battery sample.
+// hubdb:batch: also generated as InsertBatteryReadingBatch, a multi-row insert of a slice of rows.
 func (q *Queries) InsertBatteryReading(ctx context.Context, arg InsertBatteryReadingParams) error {
 	_, err := q.db.ExecContext(ctx, insertBatteryReading,
 		arg.DeviceID,

@@ -18,6 +18,7 @@ type Querier interface {
 	// GetLatestBatteryReading returns a battery's newest sample at or before at_ts.
 	GetLatestBatteryReading(ctx context.Context, arg GetLatestBatteryReadingParams) (BatteryReading, error)
 	// InsertBatteryReading stores one battery sample.
+	// hubdb:batch: also generated as InsertBatteryReadingBatch, a multi-row insert of a slice of rows.
 	InsertBatteryReading(ctx context.Context, arg InsertBatteryReadingParams) error
 	// ListBatteryReadings returns a battery's samples in [from_ts, to_ts), oldest first.
 	ListBatteryReadings(ctx context.Context, arg ListBatteryReadingsParams) ([]ListBatteryReadingsRow, error)

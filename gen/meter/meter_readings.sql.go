@@ -50,6 +50,7 @@ type InsertMeterReadingParams struct {
 }
 
 // InsertMeterReading stores one meter sample.
+// hubdb:batch: also generated as InsertMeterReadingBatch, a multi-row insert of a slice of rows.
 func (q *Queries) InsertMeterReading(ctx context.Context, arg InsertMeterReadingParams) error {
 	_, err := q.db.ExecContext(ctx, insertMeterReading,
 		arg.DeviceID,

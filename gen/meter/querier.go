@@ -14,6 +14,7 @@ type Querier interface {
 	// GetMeterProfile returns a meter's profile.
 	GetMeterProfile(ctx context.Context, deviceID int64) (MeterProfile, error)
 	// InsertMeterReading stores one meter sample.
+	// hubdb:batch: also generated as InsertMeterReadingBatch, a multi-row insert of a slice of rows.
 	InsertMeterReading(ctx context.Context, arg InsertMeterReadingParams) error
 	// ListLatestMeterReadings returns the newest sample of each of the given meters, ordered by device id.
 	ListLatestMeterReadings(ctx context.Context, deviceIds []int64) ([]ListLatestMeterReadingsRow, error)

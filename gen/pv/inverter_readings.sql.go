@@ -79,6 +79,7 @@ type InsertInverterReadingParams struct {
 }
 
 // InsertInverterReading stores one inverter sample; 0 rows when the device already has a sample at ts (a redelivery).
+// hubdb:batch: also generated as InsertInverterReadingBatch, a multi-row insert of a slice of rows.
 func (q *Queries) InsertInverterReading(ctx context.Context, arg InsertInverterReadingParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, insertInverterReading,
 		arg.DeviceID,

@@ -14,6 +14,7 @@ type Querier interface {
 	// GetLatestInverterReading returns an inverter's newest sample.
 	GetLatestInverterReading(ctx context.Context, deviceID int64) (InverterReading, error)
 	// InsertInverterReading stores one inverter sample; 0 rows when the device already has a sample at ts (a redelivery).
+	// hubdb:batch: also generated as InsertInverterReadingBatch, a multi-row insert of a slice of rows.
 	InsertInverterReading(ctx context.Context, arg InsertInverterReadingParams) (int64, error)
 	// InverterEnergyBetween summarises an inverter's samples in [from_ts, to_ts): count, energy produced (counter delta), peak and mean AC power.
 	InverterEnergyBetween(ctx context.Context, arg InverterEnergyBetweenParams) (InverterEnergyBetweenRow, error)

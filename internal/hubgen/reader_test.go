@@ -102,3 +102,29 @@ func TestReaderRefusesAnUnclassifiableQuery(t *testing.T) {
 		t.Errorf("Reader = %v; want an error naming Refresh", err)
 	}
 }
+
+func TestSplitInsert(t *testing.T) {
+	head, tuple, tail, err := splitInsert("-- name: Up :exec\nINSERT INTO t (a, b) VALUES (?, COALESCE(?, 0)) ON DUPLICATE KEY UPDATE b = VALUES(b);")
+	if err != nil || head != "-- name: Up :exec\nINSERT INTO t (a, b) VALUES " || tuple != "(?, COALESCE(?, 0))" ||
+		tail != " ON DUPLICATE KEY UPDATE b = VALUES(b)" {
+		t.Errorf("splitInsert = %q %q %q %v", head, tuple, tail, err)
+	}
+	if _, _, _, err := splitInsert("UPDATE t SET a = ?"); err == nil {
+		t.Error("an UPDATE split as an INSERT")
+	}
+}
+
+// TestBatchesRefuseAMarkedNonInsert: a query marked for a batch method that
+// is not an INSERT … VALUES fails generation, naming it.
+func TestBatchesRefuseAMarkedNonInsert(t *testing.T) {
+	dir := t.TempDir()
+	src := "package x\n\nimport \"context\"\n\nconst bump = `-- name: Bump :exec\nUPDATE t SET a = a + ? WHERE id = ?`\n\n" +
+		"type BumpParams struct{ A, ID int64 }\n\n// Bump adds.\n// hubdb:batch\n" +
+		"func (q *Queries) Bump(ctx context.Context, arg BumpParams) error {\n\t_, err := q.db.ExecContext(ctx, bump, arg.A, arg.ID)\n\treturn err\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "q.sql.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Batches(dir); err == nil || !strings.Contains(err.Error(), "query Bump") {
+		t.Errorf("Batches = %v; want an error naming Bump", err)
+	}
+}

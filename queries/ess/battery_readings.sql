@@ -1,5 +1,6 @@
 -- name: InsertBatteryReading :exec
 -- InsertBatteryReading stores one battery sample.
+-- hubdb:batch: also generated as InsertBatteryReadingBatch, a multi-row insert of a slice of rows.
 INSERT INTO battery_readings (device_id, ts, site_id, soc_pct, power_w, temperature_c, energy_in_wh, energy_out_wh)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?);
 

@@ -1,5 +1,6 @@
 -- name: InsertMeterReading :exec
 -- InsertMeterReading stores one meter sample.
+-- hubdb:batch: also generated as InsertMeterReadingBatch, a multi-row insert of a slice of rows.
 INSERT INTO meter_readings (device_id, ts, import_energy_wh, export_energy_wh, power_w, voltage_v)
 VALUES (?, ?, ?, ?, ?, ?);
 

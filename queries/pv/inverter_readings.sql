@@ -1,5 +1,6 @@
 -- name: InsertInverterReading :execrows
 -- InsertInverterReading stores one inverter sample; 0 rows when the device already has a sample at ts (a redelivery).
+-- hubdb:batch: also generated as InsertInverterReadingBatch, a multi-row insert of a slice of rows.
 INSERT IGNORE INTO inverter_readings (device_id, ts, site_id, ac_power_w, dc_power_w, energy_wh, ac_voltage_v, dc_voltage_v, temperature_c)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 

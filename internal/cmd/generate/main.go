@@ -110,6 +110,15 @@ func generate(src, dst string) error {
 		if err := os.WriteFile(filepath.Join(dir, "reader.go"), code, 0o644); err != nil {
 			return err
 		}
+		batch, _, err := hubgen.Batches(dir)
+		if err != nil {
+			return fmt.Errorf("batch inserts: %w", err)
+		}
+		if batch != nil {
+			if err := os.WriteFile(filepath.Join(dir, "batch.go"), batch, 0o644); err != nil {
+				return err
+			}
+		}
 		if err := document(dst, db.pkg, dir); err != nil {
 			return err
 		}
