@@ -15,9 +15,9 @@
 // random numbers come from a PCG generator seeded with Config.Seed and the
 // site's number, so sites can be generated in any order.
 //
-// Telemetry goes in as multi-row INSERTs (Config.RowsPerStatement rows per
-// statement, the multi-row form of pv.InsertInverterReading,
-// ess.InsertBatteryReading and meter.InsertMeterReading); with
-// RowsPerStatement 1 the generated single-row queries are used instead,
-// about ten times slower.
+// Telemetry goes in through the generated batch methods
+// (pv.InsertInverterReadingBatch, ess.InsertBatteryReadingBatch and
+// meter.InsertMeterReadingBatch: multi-row INSERTs, Config.RowsPerStatement
+// rows per call); with RowsPerStatement 1 the generated single-row queries
+// are used instead, about ten times slower.
 package seed

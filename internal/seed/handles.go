@@ -16,22 +16,12 @@ import (
 	"github.com/solarhub/hubdb/gen/tariff"
 )
 
-// Telemetry databases are bound with their generated queries plus the raw
-// DBTX (the transaction's, inside Read and Write), which the multi-row
-// INSERTs need.
+// Telemetry databases are bound with their generated queries, whose
+// batch methods (hubdb:batch) write the multi-row INSERTs.
 type (
-	pvQ struct {
-		*pv.Queries
-		db dbx.DBTX
-	}
-	essQ struct {
-		*ess.Queries
-		db dbx.DBTX
-	}
-	meterQ struct {
-		*meter.Queries
-		db dbx.DBTX
-	}
+	pvQ    struct{ *pv.Queries }
+	essQ   struct{ *ess.Queries }
+	meterQ struct{ *meter.Queries }
 )
 
 // handles are the databases seed writes.
@@ -68,15 +58,15 @@ func bind(m *dbx.Manager) (h handles, err error) {
 		return e
 	})
 	bindTo(func() (e error) {
-		h.pv, e = dbx.Bind(m, "pv", func(d dbx.DBTX) pvQ { return pvQ{pv.New(d), d} })
+		h.pv, e = dbx.Bind(m, "pv", func(d dbx.DBTX) pvQ { return pvQ{pv.New(d)} })
 		return e
 	})
 	bindTo(func() (e error) {
-		h.ess, e = dbx.Bind(m, "ess", func(d dbx.DBTX) essQ { return essQ{ess.New(d), d} })
+		h.ess, e = dbx.Bind(m, "ess", func(d dbx.DBTX) essQ { return essQ{ess.New(d)} })
 		return e
 	})
 	bindTo(func() (e error) {
-		h.meter, e = dbx.Bind(m, "meter", func(d dbx.DBTX) meterQ { return meterQ{meter.New(d), d} })
+		h.meter, e = dbx.Bind(m, "meter", func(d dbx.DBTX) meterQ { return meterQ{meter.New(d)} })
 		return e
 	})
 	bindTo(func() (e error) {

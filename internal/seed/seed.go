@@ -57,8 +57,10 @@ type Config struct {
 	OrgSlug string
 	// Workers is how many sites are written at once. Default 4.
 	Workers int
-	// RowsPerStatement is how many telemetry rows one INSERT carries;
-	// 1 uses the generated single-row queries. Default 500.
+	// RowsPerStatement is how many telemetry rows go to one call of the
+	// generated batch methods (ess.InsertBatteryReadingBatch and its pv and
+	// meter kin: one multi-row INSERT up to their BatchRows, 1000); 1 uses
+	// the generated single-row queries. Default 500.
 	RowsPerStatement int
 	// Progress, when set, is called after each unit of work. Calls are
 	// serialized, so it need not be safe for concurrent use; it should be

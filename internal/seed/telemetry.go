@@ -3,45 +3,21 @@ package seed
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/gen/ess"
 	"github.com/solarhub/hubdb/gen/meter"
 	"github.com/solarhub/hubdb/gen/pv"
 )
 
-// The multi-row forms of pv.InsertInverterReading, ess.InsertBatteryReading
-// and meter.InsertMeterReading: the same tables, columns and conflict
-// handling, VALUES repeated.
-const (
-	insertInverterRows = "INSERT IGNORE INTO inverter_readings (device_id, ts, site_id, ac_power_w, dc_power_w, energy_wh, ac_voltage_v, dc_voltage_v, temperature_c) VALUES "
-	insertBatteryRows  = "INSERT INTO battery_readings (device_id, ts, site_id, soc_pct, power_w, temperature_c, energy_in_wh, energy_out_wh) VALUES "
-	insertMeterRows    = "INSERT INTO meter_readings (device_id, ts, import_energy_wh, export_energy_wh, power_w, voltage_v) VALUES "
-)
-
-// batchInsert inserts n rows with head (an INSERT ... VALUES prefix of cols
-// columns), per rows a statement; args appends row i's values to dst.
-func batchInsert(ctx context.Context, db dbx.DBTX, head string, cols, n, per int, args func(i int, dst []any) []any) error {
-	tuple := "(" + strings.Repeat("?,", cols-1) + "?)"
-	buf := make([]any, 0, per*cols)
+// inChunks calls insert with the rows [lo, hi) of n, per rows at a time:
+// each call is one generated batch method call (which itself sends at most
+// BatchRows rows per statement).
+func inChunks(n, per int, insert func(lo, hi int) error) error {
 	for lo := 0; lo < n; lo += per {
-		hi := min(lo+per, n)
-		var b strings.Builder
-		b.Grow(len(head) + (hi-lo)*(len(tuple)+1))
-		b.WriteString(head)
-		buf = buf[:0]
-		for i := lo; i < hi; i++ {
-			if i > lo {
-				b.WriteByte(',')
-			}
-			b.WriteString(tuple)
-			buf = args(i, buf)
-		}
-		if _, err := db.ExecContext(ctx, b.String(), buf...); err != nil {
+		if err := insert(lo, min(lo+per, n)); err != nil {
 			return err
 		}
 	}
@@ -73,9 +49,14 @@ func inverterRows(ctx context.Context, q pvQ, per int, siteID int64, ids []int64
 		}
 		return nil
 	}
-	return batchInsert(ctx, q.db, insertInverterRows, 9, total, per, func(i int, dst []any) []any {
-		p := param(i)
-		return append(dst, p.DeviceID, p.Ts, p.SiteID, p.AcPowerW, p.DcPowerW, p.EnergyWh, p.AcVoltageV, p.DcVoltageV, p.TemperatureC)
+	rows := make([]pv.InsertInverterReadingParams, 0, min(per, total))
+	return inChunks(total, per, func(lo, hi int) error {
+		rows = rows[:0]
+		for i := lo; i < hi; i++ {
+			rows = append(rows, param(i))
+		}
+		_, err := q.InsertInverterReadingBatch(ctx, rows)
+		return err
 	})
 }
 
@@ -99,9 +80,14 @@ func batteryRows(ctx context.Context, q essQ, per int, siteID int64, ids []int64
 		}
 		return nil
 	}
-	return batchInsert(ctx, q.db, insertBatteryRows, 8, total, per, func(i int, dst []any) []any {
-		p := param(i)
-		return append(dst, p.DeviceID, p.Ts, p.SiteID, p.SocPct, p.PowerW, p.TemperatureC, p.EnergyInWh, p.EnergyOutWh)
+	rows := make([]ess.InsertBatteryReadingParams, 0, min(per, total))
+	return inChunks(total, per, func(lo, hi int) error {
+		rows = rows[:0]
+		for i := lo; i < hi; i++ {
+			rows = append(rows, param(i))
+		}
+		_, err := q.InsertBatteryReadingBatch(ctx, rows)
+		return err
 	})
 }
 
@@ -125,9 +111,14 @@ func meterRows(ctx context.Context, q meterQ, per int, ids []int64, s *siteSerie
 		}
 		return nil
 	}
-	return batchInsert(ctx, q.db, insertMeterRows, 6, total, per, func(i int, dst []any) []any {
-		p := param(i)
-		return append(dst, p.DeviceID, p.Ts, p.ImportEnergyWh, p.ExportEnergyWh, p.PowerW, p.VoltageV)
+	rows := make([]meter.InsertMeterReadingParams, 0, min(per, total))
+	return inChunks(total, per, func(lo, hi int) error {
+		rows = rows[:0]
+		for i := lo; i < hi; i++ {
+			rows = append(rows, param(i))
+		}
+		_, err := q.InsertMeterReadingBatch(ctx, rows)
+		return err
 	})
 }
 
