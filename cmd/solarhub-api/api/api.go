@@ -65,6 +65,7 @@ func New(hub *gen.Hub, opts Options) http.Handler {
 	mux.Handle("GET /v1/sites/{site}/latest", s.handle(s.latest))
 	mux.Handle("GET /v1/sites/{site}/batteries/{device}/curve", s.handle(s.curve))
 	mux.Handle("PUT /v1/sites/{site}/batteries/{device}/schedule/{date}", s.handle(s.putSchedule))
+	mux.Handle("POST /v1/sites/{site}/batteries/{device}/readings", s.handle(s.ingestReadings))
 	mux.Handle("GET /v1/sites/{site}/alarms", s.handle(s.listAlarms))
 	mux.Handle("POST /v1/alarms/{alarm}/ack", s.handle(s.ackAlarm))
 	mux.Handle("GET /v1/sites/{site}/kpis", s.handle(s.kpis))

@@ -140,6 +140,37 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("ingest", func(t *testing.T) {
+		path := fmt.Sprintf("/v1/sites/%d/batteries/%d/readings", f.site, f.bat)
+		body := `{"readings": [
+			{"ts": "2025-06-23T08:00:00Z", "soc_pct": 40, "power_w": -1000, "temperature_c": 20, "energy_in_wh": 10, "energy_out_wh": 0},
+			{"ts": "2025-06-23T08:01:00Z", "soc_pct": 41, "power_w": -1000, "temperature_c": 20, "energy_in_wh": 27, "energy_out_wh": 0},
+			{"ts": "2025-06-23T08:02:00Z", "soc_pct": 42, "power_w": -1000.5, "temperature_c": 21, "energy_in_wh": 44, "energy_out_wh": 0}]}`
+		status, _, resp := s.call(t, http.MethodPost, path, "application/json", body)
+		if status != http.StatusCreated {
+			t.Fatalf("POST readings: status %d, body %s; want 201", status, resp)
+		}
+		sameJSON(t, "POST readings", decode(t, resp), `{"stored": 3}`)
+		samples := func() string {
+			got := s.getJSON(t, fmt.Sprintf("/v1/sites/%d/batteries/%d/curve?date=2025-06-23", f.site, f.bat))
+			return fmt.Sprint(got.(map[string]any)["summary"].(map[string]any)["samples"])
+		}
+		if n := samples(); n != "3" {
+			t.Fatalf("curve of the ingested day: %v samples, want 3", n)
+		}
+		// A new sample and a duplicate of a stored one: nothing is stored.
+		dup := `{"readings": [
+			{"ts": "2025-06-23T08:03:00Z", "soc_pct": 43, "power_w": -1000, "temperature_c": 21, "energy_in_wh": 61, "energy_out_wh": 0},
+			{"ts": "2025-06-23T08:01:00Z", "soc_pct": 41, "power_w": -1000, "temperature_c": 20, "energy_in_wh": 27, "energy_out_wh": 0}]}`
+		status, _, resp = s.call(t, http.MethodPost, path, "application/json", dup)
+		if status != http.StatusConflict {
+			t.Fatalf("POST with a duplicate: status %d, body %s; want 409", status, resp)
+		}
+		if n := samples(); n != "3" {
+			t.Errorf("after the refused POST: %v samples, want 3 (the new one must not be stored)", n)
+		}
+	})
+
 	t.Run("schedule upsert", func(t *testing.T) {
 		path := fmt.Sprintf("/v1/sites/%d/batteries/%d/schedule/2025-06-22", f.site, f.bat)
 		body := `{"slots": [

@@ -46,6 +46,8 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &se):
 		writeJSON(w, se.status, errorBody{se.reason})
+	case errors.Is(err, dbx.ErrDuplicateKey):
+		writeJSON(w, http.StatusConflict, errorBody{"already stored: a row with the same key exists (nothing of this request was stored)"})
 	case errors.Is(err, dbx.ErrPoolTimeout):
 		s.log.Warn("api: pool timeout", "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", RetryAfterSeconds)
