@@ -5,10 +5,12 @@
 // The comparison itself is BenchmarkCompare in compare_test.go (the
 // contenders are in contenders_test.go, the sysbench contender in
 // sysbench_test.go) and BenchmarkScoped in scoped_test.go (the demo's
-// scoped pattern at N=2000, from internal/scenario); they need
-// HUBDB_TEST_DSN and create (and drop) their own databases. cmd/report
-// runs both in one go test run and writes BENCHMARKS.md at the repository
-// root.
+// scoped pattern at N=2000, from internal/scenario), and BenchmarkIngest
+// in ingest_test.go (720,000 battery readings stored three ways: the
+// generated batch insert, single-row inserts, LOAD DATA LOCAL INFILE);
+// they need HUBDB_TEST_DSN and create (and drop) their own databases.
+// cmd/report runs the first two in one go test run and BenchmarkIngest in
+// another, and writes BENCHMARKS.md at the repository root.
 // This is a separate Go module so that GORM and sqlx never enter hubdb's
 // go.mod.
 //

@@ -1,11 +1,13 @@
 // Command report runs the bench module's BenchmarkCompare and
-// BenchmarkScoped in one go test run and writes BENCHMARKS.md at the
-// repository root: the exact commands, the machine, one table per
-// workload, concurrency and context style with absolute numbers (ops/s,
-// latency, client CPU per operation, connections opened per second) and
-// ratios to raw tuned and raw prepared database/sql, the scoped pattern at
-// N=2000, and the issues' targets as measured, each with a verdict
-// computed from the run.
+// BenchmarkScoped in one go test run, then BenchmarkIngest in another,
+// and writes BENCHMARKS.md at the repository root: the exact commands, the
+// machine, one table per workload, concurrency and context style with
+// absolute numbers (ops/s, latency, client CPU per operation, connections
+// opened per second) and ratios to raw tuned and raw prepared
+// database/sql, the scoped pattern at N=2000, the ingest of 720,000
+// battery readings three ways (rows/s, ratios, peak heap, client CPU), and
+// the issues' targets as measured, each with a verdict computed from the
+// run.
 //
 // Run it from the bench module with a server in HUBDB_TEST_DSN:
 //
@@ -23,6 +25,22 @@
 // each figure is the median of the runs); -rounds is the benchmarks'
 // interleaved rounds; -out names the file to write; -from parses a saved
 // `go test -bench` output (bench/last-run.txt) instead of running.
+//
+// BenchmarkIngest runs with -benchtime 1x and its own flags:
+// -ingest-rounds (default 1: about 70 s on 2 cores, most of it the
+// single-row way) and -ingest-rows (smaller smoke runs); -ingest=false
+// skips it. Its output is the "# ingest:" block at the end of
+// bench/last-run.txt (not committed; the report's raw output section holds
+// the same text). -ingest-only runs only BenchmarkIngest, replaces that
+// block of the -from file (default bench/last-run.txt, or, when it is
+// missing, the raw output of the -out file) with the new output and
+// renders from it, so the rest of the report keeps its last full run:
+//
+//	cd bench && go run ./cmd/report -ingest-only
+//
+// -ingest-from file renders the ingest section from another saved output
+// (a plain `go test -bench '^BenchmarkIngest$'` output will do) without
+// changing last-run.txt.
 // The hand-written analysis in bench/ANALYSIS.md, if present, is copied
 // into the report under "Analysis".
 package main
@@ -90,50 +108,84 @@ func (r result) get(unit string) (float64, bool) {
 }
 
 func main() {
-	benchtime := flag.String("benchtime", "500ms", "go test -benchtime (sysbench runs it rounded up to whole seconds, at least 1 s)")
-	count := flag.Int("count", 1, "go test -count; figures are medians over all runs")
-	rounds := flag.Int("rounds", 3, "BenchmarkCompare and BenchmarkScoped -rounds: every setting's contenders run this many times, interleaved; figures are medians")
-	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the repository root)")
-	from := flag.String("from", "", "parse this saved go test -bench output instead of running the benchmarks")
-	install := flag.Bool("install-sysbench", true, "install Debian's sysbench with apt-get when it is missing (needs root)")
+	var o options
+	flag.StringVar(&o.benchtime, "benchtime", "500ms", "go test -benchtime (sysbench runs it rounded up to whole seconds, at least 1 s)")
+	flag.IntVar(&o.count, "count", 1, "go test -count; figures are medians over all runs")
+	flag.IntVar(&o.rounds, "rounds", 3, "BenchmarkCompare and BenchmarkScoped -rounds: every setting's contenders run this many times, interleaved; figures are medians")
+	flag.StringVar(&o.out, "out", "", "file to write (default BENCHMARKS.md at the repository root)")
+	flag.StringVar(&o.from, "from", "", "parse this saved go test -bench output instead of running the benchmarks")
+	flag.BoolVar(&o.install, "install-sysbench", true, "install Debian's sysbench with apt-get when it is missing (needs root)")
+	flag.BoolVar(&o.ingest, "ingest", true, "also run BenchmarkIngest (after the others, in its own go test run)")
+	flag.IntVar(&o.ingestRounds, "ingest-rounds", 1, "BenchmarkIngest -ingest-rounds: the three ways run this many times, interleaved; figures are medians")
+	flag.IntVar(&o.ingestRows, "ingest-rows", 0, "BenchmarkIngest -ingest-rows: rows per way (0: the benchmark's 720,000)")
+	flag.StringVar(&o.ingestFrom, "ingest-from", "", "take the ingest results from this saved go test -bench output (of BenchmarkIngest) instead of running it or reading them from -from")
+	flag.BoolVar(&o.ingestOnly, "ingest-only", false, "run only BenchmarkIngest, replace the ingest block of the -from file (default bench/last-run.txt) with its output, and render from it")
 	flag.Parse()
-	if err := run(*benchtime, *count, *rounds, *out, *from, *install); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 }
 
-func run(benchtime string, count, rounds int, out, from string, install bool) error {
+// options are the command's flags.
+type options struct {
+	benchtime, out, from string
+	count, rounds        int
+	install              bool
+	ingest, ingestOnly   bool
+	ingestRounds         int
+	ingestRows           int
+	ingestFrom           string
+}
+
+func run(o options) error {
 	modDir, err := benchModuleDir()
 	if err != nil {
 		return err
 	}
-	if out == "" {
-		out = filepath.Join(modDir, "..", "BENCHMARKS.md")
+	if o.out == "" {
+		o.out = filepath.Join(modDir, "..", "BENCHMARKS.md")
+	}
+	lastRun := filepath.Join(modDir, "last-run.txt")
+	if o.ingestOnly {
+		if o.ingestFrom != "" {
+			return errors.New("-ingest-only runs the ingest benchmark: it cannot take -ingest-from")
+		}
+		if o.from == "" {
+			o.from = lastRun
+		}
 	}
 	testArgs := []string{"test", "-run", "^$", "-bench", "^Benchmark(Compare|Scoped)$",
-		"-benchtime", benchtime, "-count", strconv.Itoa(count), "-timeout", "60m", ".",
-		"-rounds", strconv.Itoa(rounds)}
-	var output []byte
+		"-benchtime", o.benchtime, "-count", strconv.Itoa(o.count), "-timeout", "60m", ".",
+		"-rounds", strconv.Itoa(o.rounds)}
+	ingestArgs := []string{"test", "-run", "^$", "-bench", "^BenchmarkIngest$",
+		"-benchtime", "1x", "-timeout", "60m", ".", "-ingest-rounds", strconv.Itoa(max(o.ingestRounds, 1))}
+	if o.ingestRows > 0 {
+		ingestArgs = append(ingestArgs, "-ingest-rows", strconv.Itoa(o.ingestRows))
+	}
+	needServer := o.from == "" || o.ingestOnly
+	if needServer && os.Getenv(envDSN) == "" {
+		return fmt.Errorf("%s is not set: run `make bench`, or set %s='root@tcp(127.0.0.1:3306)/'", envDSN, envDSN)
+	}
+	var output, ingestOut []byte
 	load := [2]string{loadavg(), ""}
 	start := time.Now()
-	if from != "" {
-		if output, err = os.ReadFile(from); err != nil {
+	if o.from != "" {
+		output, err = os.ReadFile(o.from)
+		if errors.Is(err, os.ErrNotExist) && o.ingestOnly && o.from == lastRun {
+			// last-run.txt is not committed: take the run from the report's raw output.
+			if output, err = rawOutput(o.out); err == nil {
+				fmt.Fprintf(os.Stderr, "report: no %s: using the raw output of %s\n", lastRun, o.out)
+			}
+		}
+		if err != nil {
 			return err
 		}
 	} else {
-		if os.Getenv(envDSN) == "" {
-			return fmt.Errorf("%s is not set: run `make bench`, or set %s='root@tcp(127.0.0.1:3306)/'", envDSN, envDSN)
-		}
-		sbNote := ensureSysbench(install)
-		fmt.Fprintf(os.Stderr, "report: go %s\n", strings.Join(testArgs, " "))
-		cmd := exec.Command("go", testArgs...)
-		cmd.Dir = modDir
+		sbNote := ensureSysbench(o.install)
 		var buf bytes.Buffer
-		cmd.Stdout = io.MultiWriter(&buf, os.Stderr)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go test: %w", err)
+		if err := goTest(modDir, testArgs, &buf); err != nil {
+			return err
 		}
 		load[1] = loadavg()
 		// The run's facts go first, so -from can re-render it faithfully.
@@ -142,12 +194,40 @@ func run(benchtime string, count, rounds int, out, from string, install bool) er
 			strings.ReplaceAll(load[0], " ", "/"), strings.ReplaceAll(load[1], " ", "/"))
 		header += "# report: sysbench=" + sbNote + "\n"
 		output = append([]byte(header), buf.Bytes()...)
-		if err := os.WriteFile(filepath.Join(modDir, "last-run.txt"), output, 0o644); err != nil {
+		// Saved now, so a failing ingest run does not lose it.
+		if err := os.WriteFile(lastRun, output, 0o644); err != nil {
 			return err
 		}
 	}
 	tookRun := time.Since(start)
-	if m := headerLine.FindStringSubmatch(string(output)); m != nil {
+	mainOut, fileIngest := splitIngest(output)
+	switch {
+	case o.ingestFrom != "":
+		if ingestOut, err = os.ReadFile(o.ingestFrom); err != nil {
+			return err
+		}
+		if !ingestHeader.Match(ingestOut) { // a plain go test output
+			ingestOut = append([]byte("# ingest: from="+filepath.Base(o.ingestFrom)+"\n"), ingestOut...)
+		}
+	case o.ingestOnly || (o.from == "" && o.ingest):
+		if ingestOut, err = runIngest(modDir, ingestArgs); err != nil {
+			return err
+		}
+	default:
+		ingestOut = fileIngest
+	}
+	switch {
+	case o.from == "" && o.ingestFrom == "":
+		if err := os.WriteFile(lastRun, joinRuns(mainOut, ingestOut), 0o644); err != nil {
+			return err
+		}
+	case o.ingestOnly:
+		if err := os.WriteFile(o.from, joinRuns(mainOut, ingestOut), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "report: replaced the ingest block of %s\n", o.from)
+	}
+	if m := headerLine.FindStringSubmatch(string(mainOut)); m != nil {
 		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
 			start = t
 		}
@@ -156,20 +236,96 @@ func run(benchtime string, count, rounds int, out, from string, install bool) er
 		}
 		load = [2]string{strings.ReplaceAll(m[3], "/", " "), strings.ReplaceAll(m[4], "/", " ")}
 	}
-	runInfo, err := parse(output)
+	runInfo, err := parse(mainOut)
 	if err != nil {
 		return err
 	}
+	if len(ingestOut) > 0 {
+		runInfo.ing = parseIngest(ingestOut)
+	} else { // BenchmarkIngest lines run with the others, if any
+		runInfo.ing = parseIngest(mainOut)
+	}
 	md := render(runInfo, facts{
 		cpu: runInfo.cpu, goVersion: goVersion(), server: serverVersion(), load: load,
-		when: start.UTC(), took: tookRun, benchtime: benchtime, count: count, rounds: rounds,
-		testCmd: "go " + strings.Join(testArgs, " "), parsed: from,
-	}, output, analysis(modDir))
-	if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
+		when: start.UTC(), took: tookRun, benchtime: o.benchtime, count: o.count, rounds: o.rounds,
+		testCmd: "go " + strings.Join(testArgs, " "), ingestCmd: "go " + strings.Join(ingestArgs, " "),
+		parsed: o.from,
+	}, joinRuns(mainOut, ingestOut), analysis(modDir))
+	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "report: wrote %s\n", out)
+	fmt.Fprintf(os.Stderr, "report: wrote %s\n", o.out)
 	return nil
+}
+
+// rawOutput returns the go test output a rendered report holds in its
+// "Raw output" section.
+func rawOutput(report string) ([]byte, error) {
+	b, err := os.ReadFile(report)
+	if err != nil {
+		return nil, err
+	}
+	const open, end = "<details><summary>go test output</summary>\n\n```\n", "\n```\n\n</details>"
+	i := bytes.LastIndex(b, []byte(open))
+	if i < 0 {
+		return nil, fmt.Errorf("%s has no raw output section", report)
+	}
+	raw := b[i+len(open):]
+	j := bytes.LastIndex(raw, []byte(end))
+	if j < 0 {
+		return nil, fmt.Errorf("%s: the raw output section does not end", report)
+	}
+	return append(raw[:j:j], '\n'), nil
+}
+
+// goTest runs go with args in the bench module, its output into w and
+// stderr.
+func goTest(modDir string, args []string, w io.Writer) error {
+	fmt.Fprintf(os.Stderr, "report: go %s\n", strings.Join(args, " "))
+	cmd := exec.Command("go", args...)
+	cmd.Dir = modDir
+	cmd.Stdout = io.MultiWriter(w, os.Stderr)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go test: %w", err)
+	}
+	return nil
+}
+
+// runIngest runs BenchmarkIngest and returns its output behind an
+// "# ingest:" header line with the run's facts: the ingest block that
+// last-run.txt ends with.
+func runIngest(modDir string, args []string) ([]byte, error) {
+	before, start := loadavg(), time.Now()
+	var buf bytes.Buffer
+	if err := goTest(modDir, args, &buf); err != nil {
+		return nil, err
+	}
+	header := fmt.Sprintf("# ingest: when=%s took=%s load-before=%s load-after=%s cmd=go %s\n",
+		start.UTC().Format(time.RFC3339), time.Since(start).Round(time.Second),
+		strings.ReplaceAll(before, " ", "/"), strings.ReplaceAll(loadavg(), " ", "/"), strings.Join(args, " "))
+	return append([]byte(header), buf.Bytes()...), nil
+}
+
+// splitIngest splits a saved run at its ingest block (from the first
+// "# ingest:" header line to the end), if it has one.
+func splitIngest(output []byte) (mainOut, ingest []byte) {
+	if loc := ingestHeader.FindIndex(output); loc != nil {
+		return output[:loc[0]], output[loc[0]:]
+	}
+	return output, nil
+}
+
+// joinRuns puts an ingest block after the main run's output.
+func joinRuns(mainOut, ingest []byte) []byte {
+	if len(ingest) == 0 {
+		return mainOut
+	}
+	out := append([]byte{}, mainOut...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, ingest...)
 }
 
 // ensureSysbench makes sure sysbench is installed, installing Debian's
@@ -245,6 +401,14 @@ var (
 	// sysbenchHeader the second.
 	headerLine     = regexp.MustCompile(`(?m)^# report: when=(\S+) took=(\S+) load-before=(\S+) load-after=(\S+)$`)
 	sysbenchHeader = regexp.MustCompile(`(?m)^# report: sysbench=(.*)$`)
+	// ingestHeader starts the ingest block of a saved run; ingestFacts is
+	// the header cmd/report writes when it runs BenchmarkIngest.
+	ingestHeader = regexp.MustCompile(`(?m)^# ingest:`)
+	ingestFacts  = regexp.MustCompile(`(?m)^# ingest: when=(\S+) took=(\S+) load-before=(\S+) load-after=(\S+) cmd=(.*)$`)
+	// ingestLine is a BenchmarkIngest result: Ingest/rows=<n>/way=<way>[#round].
+	ingestLine = regexp.MustCompile(`^BenchmarkIngest/rows=(\d+)/way=([a-z]+)(?:#\d+)?(?:-\d+)?\s+\d+\s+(.*)$`)
+	// ingestServer is the server settings line BenchmarkIngest prints.
+	ingestServer = regexp.MustCompile(`(?m)^ingest: server (.*)$`)
 )
 
 // runInfo is what parse finds in a go test -bench output.
@@ -254,6 +418,7 @@ type runInfo struct {
 	cpu         string
 	sysbench    string   // the report's sysbench note, "" if none
 	sysbenchErr []string // why sysbench did not run, as the benchmark said
+	ing         ingestInfo
 }
 
 // key names a BenchmarkCompare result.
@@ -266,16 +431,6 @@ func parse(output []byte) (runInfo, error) {
 	info := runInfo{}
 	if m := sysbenchHeader.FindSubmatch(output); m != nil {
 		info.sysbench = strings.TrimSpace(string(m[1]))
-	}
-	metrics := func(s string) map[string]float64 {
-		f := strings.Fields(s)
-		vals := map[string]float64{}
-		for i := 0; i+1 < len(f); i += 2 {
-			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-				vals[f[i+1]] = v
-			}
-		}
-		return vals
 	}
 	sc := bufio.NewScanner(bytes.NewReader(output))
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
@@ -306,6 +461,69 @@ func parse(output []byte) (runInfo, error) {
 	}
 	info.res, info.scoped = medians(compare), medians(scoped)
 	return info, nil
+}
+
+// ingestInfo is what parseIngest finds: BenchmarkIngest's medians by
+// way at the largest row count measured, and the run's facts.
+type ingestInfo struct {
+	rows   int               // rows per way; 0: no results
+	ways   map[string]result // way
+	server string            // the server settings it printed
+	when   time.Time         // zero when not recorded
+	took   time.Duration
+	load   [2]string
+	cmd    string
+	from   string // the -ingest-from file, if a plain go test output
+}
+
+// parseIngest reads BenchmarkIngest's results from a go test -bench
+// output (an ingest block or a whole run).
+func parseIngest(output []byte) ingestInfo {
+	info := ingestInfo{}
+	if m := ingestFacts.FindSubmatch(output); m != nil {
+		info.when, _ = time.Parse(time.RFC3339, string(m[1]))
+		info.took, _ = time.ParseDuration(string(m[2]))
+		info.load = [2]string{strings.ReplaceAll(string(m[3]), "/", " "), strings.ReplaceAll(string(m[4]), "/", " ")}
+		info.cmd = strings.TrimSpace(string(m[5]))
+	} else if m := regexp.MustCompile(`(?m)^# ingest: from=(.*)$`).FindSubmatch(output); m != nil {
+		info.from = strings.TrimSpace(string(m[1]))
+	}
+	if m := ingestServer.FindSubmatch(output); m != nil {
+		info.server = strings.TrimSpace(string(m[1]))
+	}
+	byRows := map[int]map[string][]map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(output))
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		m := ingestLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if byRows[n] == nil {
+			byRows[n] = map[string][]map[string]float64{}
+		}
+		byRows[n][m[2]] = append(byRows[n][m[2]], metrics(m[3]))
+	}
+	for n := range byRows {
+		info.rows = max(info.rows, n)
+	}
+	if info.rows > 0 {
+		info.ways = medians(byRows[info.rows])
+	}
+	return info
+}
+
+// metrics reads a benchmark line's "value unit" pairs.
+func metrics(s string) map[string]float64 {
+	f := strings.Fields(s)
+	vals := map[string]float64{}
+	for i := 0; i+1 < len(f); i += 2 {
+		if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+			vals[f[i+1]] = v
+		}
+	}
+	return vals
 }
 
 // medians turns each key's runs into a result of per-unit medians.
@@ -341,6 +559,7 @@ type facts struct {
 	benchtime              string
 	count, rounds          int
 	testCmd, parsed        string
+	ingestCmd              string // how the report runs BenchmarkIngest
 }
 
 // lookup returns the median of unit for one BenchmarkCompare result;
@@ -372,8 +591,8 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("# Benchmarks\n\n")
 	p("hubdb's pool manager (`dbx`) against raw `database/sql` (driver defaults, tuned, and with prepared statements), GORM, sqlx\n")
 	p("and sysbench, in one interleaved run, on the same server, database and table; and the demo's scoped pattern at N=2000 on hubdb\n")
-	p("and raw database/sql, idle and beside two CPU-bound loops. Generated by `bench/cmd/report`; do not edit by hand\n")
-	p("(the Analysis section comes from `bench/ANALYSIS.md`).\n\n")
+	p("and raw database/sql, idle and beside two CPU-bound loops; and the bulk ingest of a day of battery readings, three ways.\n")
+	p("Generated by `bench/cmd/report`; do not edit by hand (the Analysis section comes from `bench/ANALYSIS.md`).\n\n")
 	p("**Client, server and benchmark share the machine's 2 cores, so the figures are noisy**\n")
 	p("(load average before/after this run: %s / %s). Differences below ~15%% between two contenders at one\n", f.load[0], f.load[1])
 	p("setting are within the noise seen between repeated runs; compare ratios, and re-run before drawing fine conclusions.\n\n")
@@ -385,6 +604,9 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("when it is missing and the report runs as root; `-install-sysbench=false` skips that; without sysbench its contender is\n")
 	p("skipped and the targets say so), then runs, in `bench/` (a separate Go module, so GORM and sqlx stay out of hubdb's go.mod):\n\n")
 	p("```sh\n%s\n```\n\n", f.testCmd)
+	p("then, for the ingest section, BenchmarkIngest in a go test run of its own (`-ingest=false` skips it; `-ingest-only` runs only it,\n")
+	p("replaces the ingest block at the end of `bench/last-run.txt` and re-renders this file from it; `-ingest-from file` renders another saved ingest output):\n\n")
+	p("```sh\n%s\n```\n\n", f.ingestCmd)
 	p("and writes this file. Every setting (workload × concurrency) runs its contenders one after another, and that %d times\n", f.rounds)
 	p("(`-rounds`), so each contender is sampled across the same stretch of machine load; every figure below is the median over the rounds.\n")
 	p("In each round a contender opens its pool once and runs both context styles on it (the order alternates between rounds):\n")
@@ -393,7 +615,8 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("`go run ./cmd/report -rounds 5 -benchtime 1s` measures longer; `-from last-run.txt` re-renders a saved run.\n")
 	p("The benchmark creates its own databases `bench_<random>` (tables `readings`, %d rows over 100 sites, and `events`),\n", 2000)
 	p("`bench_sb_<random>` (sysbench's `sbtest1`, 2000 rows) and `t<random>_ess` (the migrated ess database of the scoped pattern),\n")
-	p("and drops them at the end. It opens one contender's pool at a time (at most 64 server connections, for raw-default and sysbench at c=64).\n\n")
+	p("and drops them at the end. It opens one contender's pool at a time (at most 64 server connections, for raw-default and sysbench at c=64).\n")
+	p("BenchmarkIngest creates a migrated `t<random>_ess` for every way and round and drops it right after.\n\n")
 
 	p("## Machine\n\n")
 	p("| | |\n|---|---|\n")
@@ -403,7 +626,12 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("| sysbench | %s |\n", orDash(ri.sysbench))
 	p("| Run | %s, %s per benchmark, %d interleaved rounds × count %d, medians shown%s |\n",
 		f.when.Format("2006-01-02 15:04 UTC"), f.benchtime, f.rounds, f.count, took(f))
-	p("| Load average (1/5/15 min) | before %s, after %s |\n\n", f.load[0], f.load[1])
+	p("| Load average (1/5/15 min) | before %s, after %s |\n", f.load[0], f.load[1])
+	if ing := ri.ing; ing.rows > 0 && !ing.when.IsZero() {
+		p("| Ingest run | %s, its own go test run, whole run %s; load average before %s, after %s |\n",
+			ing.when.Format("2006-01-02 15:04 UTC"), ing.took.Round(time.Second), ing.load[0], ing.load[1])
+	}
+	p("\n")
 
 	p("## Contenders\n\n")
 	for _, c := range contenders {
@@ -464,6 +692,7 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 		}
 	}
 	renderScoped(&b, ri)
+	renderIngest(&b, ri.ing)
 	if notes != "" {
 		p("## Analysis\n\n%s\n", strings.TrimSpace(notes))
 	}
@@ -681,6 +910,14 @@ func renderTargets(b *strings.Builder, ri runInfo) {
 			p("| hubdb (16 connections) ahead of %s everywhere (throughput) | %s | %s | %s |\n", alt, ctx, m, verdict(all, any))
 		}
 	}
+	for _, t := range ingestTargets {
+		r, line, ok := ri.ing.target(t)
+		if !ok {
+			p("| %s | – | %s | not measured |\n", t.title, line)
+			continue
+		}
+		p("| %s | – | %s | %s |\n", t.title, line, verdict(r >= t.limit, true))
+	}
 	p("\nFor reference, hubdb (16 connections) against raw tuned on the other workloads (no target):\n\n")
 	for _, ctx := range ctxStyles {
 		for _, w := range []string{"point", "writetx"} {
@@ -693,6 +930,140 @@ func renderTargets(b *strings.Builder, ri runInfo) {
 			p("- %s, ctx=%s: %s\n", w, ctx, orDash(strings.Join(parts, ", ")))
 		}
 	}
+}
+
+// ingestWays are BenchmarkIngest's ways, in the report's order.
+var ingestWays = []struct{ name, desc string }{
+	{"batch", "the generated `(*ess.Queries).InsertBatteryReadingBatch(ctx, rows)` (gen/ess/batch.go: multi-row INSERTs of `ess.BatchRows` = 1000 rows) " +
+		"with all rows in one call, inside one dbx `Write` (hubdb as shipped: default pool, statement cache on; `dbx.TxTimeout(30*time.Minute)`)."},
+	{"single", "the generated single-row `InsertBatteryReading(ctx, arg)`, once per row, all calls inside one dbx `Write` (same Manager settings and TxTimeout)."},
+	{"loaddata", "`LOAD DATA LOCAL INFILE 'Reader::<name>' INTO TABLE battery_readings FIELDS TERMINATED BY ',' (device_id, ts, site_id, soc_pct, power_w, " +
+		"temperature_c, energy_in_wh, energy_out_wh)` through go-sql-driver/mysql's `RegisterReaderHandler`, the rows formatted as CSV while the driver " +
+		"reads them (no temp file), in one `sql.Tx` of a plain `*sql.DB`: what sqlc's `:copyfrom` does on MySQL. It fails if the server raised a warning " +
+		"(with LOCAL, bad values and duplicate keys are warnings, not errors)."},
+}
+
+// ingestTarget is one of issue 11's ingest targets: a's rows/s at least
+// limit × base's.
+type ingestTarget struct {
+	title   string
+	a, base string
+	limit   float64
+}
+
+var ingestTargets = []ingestTarget{
+	{"ingest: batch insert ≥ 20× single-row inserts (rows/s, one transaction each)", "batch", "single", 20},
+	{"ingest: batch insert ≥ 0.7× LOAD DATA LOCAL INFILE (rows/s, one transaction each)", "batch", "loaddata", 0.7},
+}
+
+// rate returns a way's median rows/s.
+func (ing ingestInfo) rate(way string) (float64, bool) {
+	r, ok := ing.ways[way]
+	if !ok {
+		return 0, false
+	}
+	v, ok := r.get("rows/s")
+	return v, ok && v > 0
+}
+
+// target returns t's measured ratio and its description.
+func (ing ingestInfo) target(t ingestTarget) (float64, string, bool) {
+	a, okA := ing.rate(t.a)
+	base, okB := ing.rate(t.base)
+	if !okA || !okB {
+		return 0, "–", false
+	}
+	r := a / base
+	return r, fmt.Sprintf("%s %.0f rows/s, %s %.0f rows/s: %.2f× (%s rows)", t.a, a, t.base, base, r, thousands(ing.rows)), true
+}
+
+func renderIngest(b *strings.Builder, ing ingestInfo) {
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	rows := ing.rows
+	if rows == 0 {
+		rows = 720000
+	}
+	p("## Ingest: %s battery readings\n\n", thousands(rows))
+	part := ""
+	if rows < 720000 {
+		part = fmt.Sprintf("; here only its first %s rows", thousands(rows))
+	}
+	p("A day of one-minute readings of 500 batteries (devices 1–500, site = device/10 + 1, from 2025-06-21 00:00 UTC, minute by minute,\n")
+	p("all 500 devices each minute: 720,000 rows%s) stored into the ess database's `battery_readings`\n", part)
+	p("(primary key `(device_id, ts)`, an index on `ts`), three ways, each in one transaction on its own freshly created and migrated\n")
+	p("ess database (`t<random>_ess`, dropped right after; BenchmarkIngest in bench/ingest_test.go):\n\n")
+	for _, w := range ingestWays {
+		p("- **%s**: %s\n", w.name, w.desc)
+	}
+	p("\nThe rows are generated once, before the clock starts, and shared by the three ways (decimals as `decimal.New(x, -1)` and `(x, -3)`);\n")
+	p("after each way the table must hold exactly them (`COUNT(*)`, `SUM(power_w)`, `SUM(energy_out_wh)`, `MIN(ts)`, `MAX(ts)`), checked\n")
+	p("outside the clock. The clock runs from BEGIN to COMMIT. Each round runs the three ways once, the order rotating by one each round\n")
+	p("(`-ingest-rounds`); figures are medians over the rounds.\n\n")
+	if ing.rows == 0 {
+		p("**Not measured in this run.** `go run ./cmd/report -ingest-only` runs it and re-renders this file.\n\n")
+		return
+	}
+	switch {
+	case !ing.when.IsZero():
+		p("Measured %s in its own go test run, `%s`, which took %s in all, with creating and migrating a database per way\n",
+			ing.when.Format("2006-01-02 15:04 UTC"), ing.cmd, ing.took.Round(time.Second))
+		p("(load average before %s, after %s).\n", ing.load[0], ing.load[1])
+	case ing.from != "":
+		p("From the saved output `%s` (`-ingest-from`); its time and load were not recorded.\n", ing.from)
+	}
+	if ing.server != "" {
+		p("Server settings (read, not changed): `%s`.\n", ing.server)
+	}
+	p("\nrows/s is throughput; ×single and ×loaddata are its ratios to those ways'; wall s is the transaction's wall time; CPU s is the client\n")
+	p("process's CPU time (user+sys, `getrusage`) during it; peak heap MB is the highest Go heap in use (HeapInuse, sampled every 10 ms)\n")
+	p("during it above its value just before it, after a GC, with the input rows resident (base heap MB; so the process's peak is the\n")
+	p("sum); the GC lets garbage grow to about the live heap before it collects, so the peak is bounded by the input's size more than by\n")
+	p("the way; allocated MB is what the process allocated during the ingest.\n\n")
+	p("| way | rows/s | ×single | ×loaddata | peak heap MB | CPU s | wall s | base heap MB | allocated MB | rounds |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range ingestWays {
+		r, ok := ing.ways[w.name]
+		if !ok {
+			p("| %s | – | – | – | – | – | – | – | – | – |\n", w.name)
+			continue
+		}
+		val := func(unit, format string) string {
+			v, ok := r.get(unit)
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf(format, v)
+		}
+		rat := func(base string) string {
+			x, ok1 := ing.rate(w.name)
+			y, ok2 := ing.rate(base)
+			if !ok1 || !ok2 {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f", x/y)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", w.name, val("rows/s", "%.0f"), rat("single"), rat("loaddata"),
+			val("peak-heap-MB", "%.1f"), val("cpu-s", "%.2f"), val("wall-s", "%.2f"), val("base-heap-MB", "%.0f"), val("alloc-MB", "%.0f"), r.runs)
+	}
+	p("\nTargets (issue 11, part 3), measured:\n\n")
+	for _, t := range ingestTargets {
+		r, line, ok := ing.target(t)
+		if !ok {
+			p("- %s: not measured\n", t.title)
+			continue
+		}
+		p("- %s: %s, %s\n", t.title, line, verdict(r >= t.limit, true))
+	}
+	p("\n")
+}
+
+// thousands formats n with commas: 720,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // escape keeps text from breaking a Markdown table row.
