@@ -192,7 +192,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	r, err := c.query(ctx, query, args)
 	if err != nil {
 		st.stmtEnd()
-		err = c.errQ(ctx, "query", qt.name, err)
+		err = c.errQ(ctx, "query", query, err)
 		qt.done(c, err)
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	qt := c.startQuery(query)
 	res, err := c.exec(ctx, query, args)
 	if err != nil {
-		err = c.errQ(ctx, "exec", qt.name, err)
+		err = c.errQ(ctx, "exec", query, err)
 	}
 	qt.done(c, err)
 	return res, err

@@ -154,7 +154,7 @@ func (c *conn) wrapRows(ctx context.Context, r driver.Rows, st *txState, qt quer
 }
 
 func (r *driverRows) Next(dest []driver.Value) error {
-	err := r.c.errQ(r.ctx, "query", r.qt.name, r.mysqlRows.Next(dest))
+	err := r.c.errQ(r.ctx, "query", r.qt.query, r.mysqlRows.Next(dest))
 	if err != nil && err != io.EOF && r.rerr == nil {
 		r.rerr = err
 	}
@@ -162,11 +162,11 @@ func (r *driverRows) Next(dest []driver.Value) error {
 }
 
 func (r *driverRows) NextResultSet() error {
-	return r.c.errQ(r.ctx, "query", r.qt.name, r.mysqlRows.NextResultSet())
+	return r.c.errQ(r.ctx, "query", r.qt.query, r.mysqlRows.NextResultSet())
 }
 
 func (r *driverRows) Close() error {
-	err := r.c.errQ(r.ctx, "query", r.qt.name, r.mysqlRows.Close())
+	err := r.c.errQ(r.ctx, "query", r.qt.query, r.mysqlRows.Close())
 	if !r.done {
 		r.done = true
 		r.c.openRows.Add(-1)
@@ -191,7 +191,7 @@ type mysqlStmt interface {
 type driverStmt struct {
 	mysqlStmt
 	c       *conn
-	name    string // the sqlc name of its query
+	query   string // its text (for the sqlc name in errors and events)
 	onClose func()
 }
 
@@ -202,7 +202,7 @@ func (c *conn) wrapStmt(ctx context.Context, s driver.Stmt, query string) driver
 	if !ok {
 		return s
 	}
-	ds := &driverStmt{mysqlStmt: ms, c: c, name: queryName(query)}
+	ds := &driverStmt{mysqlStmt: ms, c: c, query: query}
 	if f, ok := ctx.Value(stmtCloseKey{}).(func()); ok {
 		ds.onClose = f
 	}
@@ -215,10 +215,10 @@ func (s *driverStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 	}
 	st := s.c.stmtStart()
 	defer st.stmtEnd()
-	qt := s.c.startNamed(s.name)
+	qt := s.c.startQuery(s.query)
 	res, err := s.mysqlStmt.ExecContext(ctx, args)
 	if err != nil {
-		err = s.c.errQ(ctx, "exec", s.name, err)
+		err = s.c.errQ(ctx, "exec", s.query, err)
 	}
 	qt.done(s.c, err)
 	return res, err
@@ -229,11 +229,11 @@ func (s *driverStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 		return nil, err
 	}
 	st := s.c.stmtStart()
-	qt := s.c.startNamed(s.name)
+	qt := s.c.startQuery(s.query)
 	r, err := s.mysqlStmt.QueryContext(ctx, args)
 	if err != nil {
 		st.stmtEnd()
-		err = s.c.errQ(ctx, "query", s.name, err)
+		err = s.c.errQ(ctx, "query", s.query, err)
 		qt.done(s.c, err)
 		return nil, err
 	}

@@ -38,39 +38,33 @@ func isNameByte(b byte) bool {
 	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
-// queryTimer measures one statement for EventQuery and the slow-query
-// warning; the zero value measures nothing.
+// queryTimer is one statement: its text, for the name its error and
+// events carry (read only when one is reported), and, when someone
+// listens (a hook) or a slow-query threshold is set, its start.
 type queryTimer struct {
-	name  string
-	start time.Time
+	query string
+	start time.Time // zero: not timed
 }
 
-// startQuery starts timing query on c when someone listens (a hook) or a
-// slow-query threshold is set.
+// startQuery starts the statement query on c.
 func (c *conn) startQuery(query string) queryTimer {
-	if c.p.hook == nil && c.p.set.slowQuery <= 0 {
-		return queryTimer{}
+	qt := queryTimer{query: query}
+	if c.p.hook != nil || c.p.set.slowQuery > 0 {
+		qt.start = time.Now()
 	}
-	return queryTimer{name: queryName(query), start: time.Now()}
+	return qt
 }
 
-// startNamed is startQuery for a statement whose name is known (a
-// prepared statement).
-func (c *conn) startNamed(name string) queryTimer {
-	if c.p.hook == nil && c.p.set.slowQuery <= 0 {
-		return queryTimer{}
-	}
-	return queryTimer{name: name, start: time.Now()}
-}
-
-// errQ is err for a statement named name: the *DBError says which query
+// errQ is err for the statement query: the *DBError says which query
 // failed ("dbx: ess: GetLatestBatteryReading: query: ...").
-func (c *conn) errQ(ctx context.Context, op, name string, err error) error {
+func (c *conn) errQ(ctx context.Context, op, query string, err error) error {
 	err = c.err(ctx, op, err)
-	if de, ok := err.(*DBError); ok && name != "" && de.Query == "" {
-		cp := *de
-		cp.Query = name
-		return &cp
+	if de, ok := err.(*DBError); ok && de.Query == "" {
+		if name := queryName(query); name != "" {
+			cp := *de
+			cp.Query = name
+			return &cp
+		}
 	}
 	return err
 }
@@ -83,13 +77,14 @@ func (qt queryTimer) done(c *conn, err error) {
 	}
 	d := time.Since(qt.start)
 	p := c.p
+	name := queryName(qt.query)
 	if p.hook != nil {
 		// Called directly, once per statement: Config.OnEvent must be fast.
-		p.hook(Event{Kind: EventQuery, DB: p.name, Time: time.Now(), Query: qt.name, Held: d, Err: err})
+		p.hook(Event{Kind: EventQuery, DB: p.name, Time: time.Now(), Query: name, Held: d, Err: err})
 	}
 	if s := p.set.slowQuery; s > 0 && d >= s {
 		site := slowSite()
-		p.emitLater(Event{Kind: EventSlowQuery, Query: qt.name, Site: site, Held: d, Err: err})
+		p.emitLater(Event{Kind: EventSlowQuery, Query: name, Site: site, Held: d, Err: err})
 	}
 }
 

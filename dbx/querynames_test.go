@@ -191,3 +191,23 @@ func TestQueryNameReachesTheServer(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryNamesInErrorsWithoutListeners: the name is in the error when
+// nobody times statements (no hook, no slow-query threshold).
+func TestQueryNamesInErrorsWithoutListeners(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	p := small()
+	p.SlowQueryThreshold = -1
+	d := raw(t, open(t, oneDB(srv, newSchema(t, srv), p)), "main")
+	ctx := context.Background()
+	_, err := d.Queries(ctx).ExecContext(ctx, "-- name: InsertKV :exec\nINSERT INTO kv (k, v) VALUES (?, ?)", 1, 5)
+	if !errors.Is(err, dbx.ErrDuplicateKey) || !strings.Contains(err.Error(), "dbx: main: InsertKV: exec: ") {
+		t.Errorf("exec: %v; want ErrDuplicateKey naming InsertKV", err)
+	}
+	var x int
+	err = d.Queries(ctx).QueryRowContext(ctx, "-- name: ReadMissing :one\nSELECT x FROM nope WHERE k = ?", 1).Scan(&x)
+	if err == nil || !strings.Contains(err.Error(), "main: ReadMissing: query: ") {
+		t.Errorf("query: %v; want an error naming ReadMissing", err)
+	}
+}
