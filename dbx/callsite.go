@@ -38,12 +38,19 @@ func (cs *callSite) String() string {
 	if cs.n == 0 {
 		return "unknown"
 	}
-	frames := runtime.CallersFrames(cs.pcs[:cs.n])
+	return appFrame(cs.pcs[:cs.n])
+}
+
+// appFrame returns "file:line" of the first of pcs that is the
+// application's: not in dbx, the generated packages under gen/, the
+// runtime, database/sql or the driver; or "unknown".
+func appFrame(pcs []uintptr) string {
+	frames := runtime.CallersFrames(pcs)
 	for {
 		f, more := frames.Next()
 		pkg := funcPackage(f.Function)
 		if pkg != "" && pkg != dbxPkg && pkg != genPkg && !strings.HasPrefix(pkg, genPkg+"/") &&
-			pkg != "runtime" {
+			pkg != "runtime" && pkg != "database/sql" && !strings.HasPrefix(pkg, "github.com/go-sql-driver/") {
 			return f.File + ":" + strconv.Itoa(f.Line)
 		}
 		if !more {

@@ -43,23 +43,8 @@ func TestNoConnectionChurnUnderLoad(t *testing.T) {
 			d := raw(t, m, "main")
 			ctx := context.Background()
 
-			// Warm-up: 15 transactions at once, so every connection is open.
-			var ready, wg sync.WaitGroup
-			ready.Add(15)
-			start := make(chan struct{})
-			go func() { ready.Wait(); close(start) }()
-			for range 15 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_ = d.Read(ctx, func(ctx context.Context, q dbx.DBTX) error {
-						ready.Done()
-						<-start
-						return nil
-					})
-				}()
-			}
-			wg.Wait()
+			holdAtOnce(t, d, 15) // the warm-up: every connection is open
+			var wg sync.WaitGroup
 			if st := m.Status()[0]; st.Open != keep {
 				t.Fatalf("after the warm-up: %s; want %d open", st, keep)
 			}
@@ -109,22 +94,7 @@ func TestOverflowClosesAfterIdleTime(t *testing.T) {
 	m := open(t, oneDB(srv, newSchema(t, srv), p))
 	d := raw(t, m, "main")
 	ctx := context.Background()
-	var ready, wg sync.WaitGroup
-	ready.Add(6)
-	start := make(chan struct{})
-	go func() { ready.Wait(); close(start) }()
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = d.Read(ctx, func(ctx context.Context, q dbx.DBTX) error {
-				ready.Done()
-				<-start
-				return nil
-			})
-		}()
-	}
-	wg.Wait()
+	holdAtOnce(t, d, 6)
 	if st := m.Status()[0]; st.Open != 6 {
 		t.Fatalf("after 6 transactions at once: %s; want 6 open", st)
 	}
@@ -132,5 +102,40 @@ func TestOverflowClosesAfterIdleTime(t *testing.T) {
 	var v int
 	if err := d.Queries(ctx).QueryRowContext(ctx, "SELECT v FROM kv WHERE k = ?", 1).Scan(&v); err != nil {
 		t.Fatalf("a call after the trim: %v", err)
+	}
+}
+
+// holdAtOnce runs n Read transactions of d that all hold their connection
+// at the same moment (a barrier inside them), then ends them.
+func holdAtOnce(t *testing.T, d *dbx.DB[dbx.DBTX], n int) {
+	t.Helper()
+	var ready, wg sync.WaitGroup
+	ready.Add(n)
+	start := make(chan struct{})
+	go func() { ready.Wait(); close(start) }()
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arrived := false
+			err := d.Read(context.Background(), func(ctx context.Context, q dbx.DBTX) error {
+				arrived = true
+				ready.Done()
+				<-start
+				return nil
+			})
+			if !arrived {
+				ready.Done() // do not hold the others back
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("holding %d connections at once: %v", n, err)
+		}
 	}
 }

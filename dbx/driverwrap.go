@@ -1,6 +1,7 @@
 package dbx
 
 import (
+	"cmp"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -171,7 +172,7 @@ func (r *driverRows) Close() error {
 		r.done = true
 		r.c.openRows.Add(-1)
 		r.st.stmtEnd()
-		r.qt.done(r.c, cmpErr(r.rerr, err))
+		r.qt.done(r.c, cmp.Or(r.rerr, err))
 	}
 	return err
 }

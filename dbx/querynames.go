@@ -3,7 +3,6 @@ package dbx
 import (
 	"context"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -88,32 +87,10 @@ func (qt queryTimer) done(c *conn, err error) {
 	}
 }
 
-// cmpErr returns the first non-nil of errs.
-func cmpErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
 // slowSite returns the file:line of the application frame that ran the
 // statement that just ended (the caller of database/sql), resolved now:
 // the frames are gone once the call returns.
 func slowSite() string {
-	var pcs [32]uintptr
-	n := runtime.Callers(3, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		pkg := funcPackage(f.Function)
-		if pkg != "" && pkg != dbxPkg && pkg != genPkg && !strings.HasPrefix(pkg, genPkg+"/") && pkg != "runtime" &&
-			pkg != "database/sql" && !strings.HasPrefix(pkg, "github.com/go-sql-driver/") {
-			return f.File + ":" + strconv.Itoa(f.Line)
-		}
-		if !more {
-			return "unknown"
-		}
-	}
+	var pcs [32]uintptr // database/sql's frames sit between the caller and dbx
+	return appFrame(pcs[:runtime.Callers(3, pcs[:])])
 }

@@ -223,40 +223,37 @@ func (sc *stmtCache) closeAll() {
 // query runs query on c: as its cached prepared statement when it has
 // arguments and the cache is on, else as text (interpolated).
 func (c *conn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.stmts == nil || len(args) == 0 {
-		return c.mysqlConn.QueryContext(ctx, query, args)
-	}
-	for attempt := 0; ; attempt++ {
-		cs, err := c.stmts.lookup(ctx, c, query)
-		if err != nil {
-			return nil, err
-		}
-		if cs == nil {
-			return c.mysqlConn.QueryContext(ctx, query, args)
-		}
-		r, err := cs.s.QueryContext(ctx, args)
-		if err == nil || !c.stmts.invalidate(cs, err) || attempt > 0 {
-			return r, err
-		}
-	}
+	return run(c, ctx, query, args, c.mysqlConn.QueryContext,
+		func(s mysqlStmt) (driver.Rows, error) { return s.QueryContext(ctx, args) })
 }
 
 // exec is query's counterpart for statements that return no rows.
 func (c *conn) exec(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return run(c, ctx, query, args, c.mysqlConn.ExecContext,
+		func(s mysqlStmt) (driver.Result, error) { return s.ExecContext(ctx, args) })
+}
+
+// run runs a statement with its cached prepared statement (prepared) or,
+// without one, as text, preparing it again once when the server reports
+// the cached one stale.
+func run[T any](c *conn, ctx context.Context, query string, args []driver.NamedValue,
+	text func(context.Context, string, []driver.NamedValue) (T, error), prepared func(mysqlStmt) (T, error),
+) (T, error) {
 	if c.stmts == nil || len(args) == 0 {
-		return c.mysqlConn.ExecContext(ctx, query, args)
+		return text(ctx, query, args)
 	}
 	for attempt := 0; ; attempt++ {
 		cs, err := c.stmts.lookup(ctx, c, query)
 		if err != nil {
-			return nil, err
+			var zero T
+			return zero, err
 		}
 		if cs == nil {
-			return c.mysqlConn.ExecContext(ctx, query, args)
+			return text(ctx, query, args)
 		}
-		res, err := cs.s.ExecContext(ctx, args)
+		v, err := prepared(cs.s)
 		if err == nil || !c.stmts.invalidate(cs, err) || attempt > 0 {
-			return res, err
+			return v, err
 		}
 	}
 }

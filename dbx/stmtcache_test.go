@@ -84,8 +84,8 @@ func TestStatementCacheReuse(t *testing.T) {
 			t.Fatalf("Read with StatementTimeout: %d, %v", got, err)
 		}
 	}
-	if st := m.Status()[0].Statements; st.Prepares > 3 {
-		t.Errorf("Statements = %+v: the statement with a timeout prefix was prepared more than once", st)
+	if st := m.Status()[0].Statements; st.Prepares != 3 || st.Hits != 3*rounds-2+1 || st.Uncached != 0 {
+		t.Errorf("Statements = %+v: want the statement with a timeout prefix prepared once and then hit once", st)
 	}
 }
 

@@ -12,12 +12,28 @@ import (
 	"github.com/solarhub/hubdb/gen/pv"
 )
 
-// inChunks calls insert with the rows [lo, hi) of n, per rows at a time:
-// each call is one generated batch method call (which itself sends at most
-// BatchRows rows per statement).
-func inChunks(n, per int, insert func(lo, hi int) error) error {
-	for lo := 0; lo < n; lo += per {
-		if err := insert(lo, min(lo+per, n)); err != nil {
+// insertRows writes total rows, param(i) the i-th: one by one with the
+// generated single-row query when per is 1, else per rows to a call of
+// the generated batch method (which sends at most BatchRows rows per
+// statement).
+func insertRows[P any](ctx context.Context, total, per int, param func(int) P,
+	one func(context.Context, P) error, batch func(context.Context, []P) (int64, error),
+) error {
+	if per == 1 {
+		for i := range total {
+			if err := one(ctx, param(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	rows := make([]P, 0, min(per, total))
+	for lo := 0; lo < total; lo += per {
+		rows = rows[:0]
+		for i := lo; i < min(lo+per, total); i++ {
+			rows = append(rows, param(i))
+		}
+		if _, err := batch(ctx, rows); err != nil {
 			return err
 		}
 	}
@@ -40,24 +56,11 @@ func inverterRows(ctx context.Context, q pvQ, per int, siteID int64, ids []int64
 			TemperatureC: sql.NullFloat64{Float64: x.tempC, Valid: true},
 		}
 	}
-	total := len(ids) * n
-	if per == 1 {
-		for i := range total {
-			if _, err := q.InsertInverterReading(ctx, param(i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	rows := make([]pv.InsertInverterReadingParams, 0, min(per, total))
-	return inChunks(total, per, func(lo, hi int) error {
-		rows = rows[:0]
-		for i := lo; i < hi; i++ {
-			rows = append(rows, param(i))
-		}
-		_, err := q.InsertInverterReadingBatch(ctx, rows)
+	one := func(ctx context.Context, p pv.InsertInverterReadingParams) error {
+		_, err := q.InsertInverterReading(ctx, p)
 		return err
-	})
+	}
+	return insertRows(ctx, len(ids)*n, per, param, one, q.InsertInverterReadingBatch)
 }
 
 // batteryRows writes the batteries' samples.
@@ -71,24 +74,7 @@ func batteryRows(ctx context.Context, q essQ, per int, siteID int64, ids []int64
 			TemperatureC: x.tempC, EnergyInWh: mwh(x.inMWh), EnergyOutWh: mwh(x.outMWh),
 		}
 	}
-	total := len(ids) * n
-	if per == 1 {
-		for i := range total {
-			if err := q.InsertBatteryReading(ctx, param(i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	rows := make([]ess.InsertBatteryReadingParams, 0, min(per, total))
-	return inChunks(total, per, func(lo, hi int) error {
-		rows = rows[:0]
-		for i := lo; i < hi; i++ {
-			rows = append(rows, param(i))
-		}
-		_, err := q.InsertBatteryReadingBatch(ctx, rows)
-		return err
-	})
+	return insertRows(ctx, len(ids)*n, per, param, q.InsertBatteryReading, q.InsertBatteryReadingBatch)
 }
 
 // meterRows writes the meters' samples.
@@ -102,24 +88,7 @@ func meterRows(ctx context.Context, q meterQ, per int, ids []int64, s *siteSerie
 			PowerW: dw(x.powerDW), VoltageV: sql.NullFloat64{Float64: x.voltage, Valid: true},
 		}
 	}
-	total := len(ids) * n
-	if per == 1 {
-		for i := range total {
-			if err := q.InsertMeterReading(ctx, param(i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	rows := make([]meter.InsertMeterReadingParams, 0, min(per, total))
-	return inChunks(total, per, func(lo, hi int) error {
-		rows = rows[:0]
-		for i := lo; i < hi; i++ {
-			rows = append(rows, param(i))
-		}
-		_, err := q.InsertMeterReadingBatch(ctx, rows)
-		return err
-	})
+	return insertRows(ctx, len(ids)*n, per, param, q.InsertMeterReading, q.InsertMeterReadingBatch)
 }
 
 // dayEnd returns the end of cfg.Day, exclusive.

@@ -42,11 +42,7 @@ const MaxCurvePoints = 2880
 // battery's samples on day D (UTC) and their summary, in one read-only
 // transaction on the ESS database.
 func (s *server) curve(w http.ResponseWriter, r *http.Request) error {
-	siteID, err := pathID(r, "site")
-	if err != nil {
-		return err
-	}
-	deviceID, err := pathID(r, "device")
+	siteID, deviceID, err := batteryPath(r)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,7 @@ const MaxReadings = 1440
 // the samples go in with the generated batch insert, in one ESS
 // transaction (all or nothing).
 func (s *server) ingestReadings(w http.ResponseWriter, r *http.Request) error {
-	siteID, err := pathID(r, "site")
-	if err != nil {
-		return err
-	}
-	deviceID, err := pathID(r, "device")
+	siteID, deviceID, err := batteryPath(r)
 	if err != nil {
 		return err
 	}

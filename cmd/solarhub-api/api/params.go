@@ -20,6 +20,16 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// batteryPath reads the {site} and {device} ids of a
+// /v1/sites/{site}/batteries/{device}/... path.
+func batteryPath(r *http.Request) (siteID, deviceID int64, err error) {
+	if siteID, err = pathID(r, "site"); err != nil {
+		return 0, 0, err
+	}
+	deviceID, err = pathID(r, "device")
+	return siteID, deviceID, err
+}
+
 // parseDate parses a YYYY-MM-DD date named what (a query or path
 // parameter) within [MinDate, now + 1 year].
 func parseDate(what, v string, now time.Time) (time.Time, error) {

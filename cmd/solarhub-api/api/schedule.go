@@ -52,11 +52,7 @@ func planName(day time.Time) string { return "API " + day.Format(time.DateOnly) 
 // The battery is checked in a read-only ESS transaction; the plan (found
 // or created) and its slots are written in one schedule transaction.
 func (s *server) putSchedule(w http.ResponseWriter, r *http.Request) error {
-	siteID, err := pathID(r, "site")
-	if err != nil {
-		return err
-	}
-	deviceID, err := pathID(r, "device")
+	siteID, deviceID, err := batteryPath(r)
 	if err != nil {
 		return err
 	}
