@@ -10,6 +10,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/solarhub/hubdb/dbx"
+	"github.com/solarhub/hubdb/internal/testdb"
 	"github.com/solarhub/hubdb/migration"
 	"github.com/solarhub/hubdb/schema"
 )
@@ -213,6 +214,9 @@ func checkPrefix(where, prefix string, names []string) error {
 	const fix = "use lowercase letters, digits and _, starting with a letter and ending with _, e.g. stage_"
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("config: %s: %w: %s; %s", where, ErrInvalidPrefix, fmt.Sprintf(format, args...), fix)
+	}
+	if testdb.IsSetPrefix(prefix) {
+		return nil // a test's databases (hubtest.Databases.Prefix)
 	}
 	for i := 0; i < len(prefix); i++ {
 		if c := prefix[i]; !(c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {

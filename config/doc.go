@@ -41,6 +41,7 @@
 //	HUBDB_CONFIG            config file of cmd/solarhub-api (EnvConfig)
 //	HUBDB_TEST_DSN          server of the tests (EnvTestDSN)
 //	HUBDB_TEST_KEEP         set: tests keep their databases (EnvTestKeep)
+//	HUBDB_TEST_ALLOW        host:port of a non-local server tests may use (EnvTestAllow)
 //	HUBDB_ADMIN_PASSWORD    passwords of the users hubdb grants --apply
 //	HUBDB_APP_PASSWORD      creates (EnvAdminPassword, EnvAppPassword)
 //
@@ -70,6 +71,11 @@
 //
 // Breaking a rule is an error matching [ErrInvalidPrefix] that says which
 // rule and how to fix it, without repeating the prefix.
+//
+// The one exception is a test's prefix from the test kit (package hubtest,
+// Databases.Prefix), of the shape _hubtest_<8 hex digits>_<n>_: it begins
+// with an underscore precisely so that no prefix that follows the rules can
+// name a database of the kit, and the kit drops only names of that shape.
 //
 // # The file
 //

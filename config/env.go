@@ -15,12 +15,16 @@ const (
 	// EnvConfig names the YAML config file of cmd/solarhub-api (its -config
 	// flag wins); hubdb itself takes the file only from --config.
 	EnvConfig = "HUBDB_CONFIG"
-	// EnvTestDSN names the server of the tests (internal/testdb, the
-	// benchmarks and internal/cmd/withdb). It is not a database override.
+	// EnvTestDSN names the server of the tests (the test kit, package
+	// hubtest; the benchmarks; internal/cmd/withdb). It is not a database
+	// override.
 	EnvTestDSN = "HUBDB_TEST_DSN"
 	// EnvTestKeep, when not empty, keeps the databases a test created
-	// (internal/testdb) instead of dropping them.
+	// (package hubtest) instead of dropping them.
 	EnvTestKeep = "HUBDB_TEST_KEEP"
+	// EnvTestAllow names (host:port) the one server not on this machine
+	// that the test kit may use.
+	EnvTestAllow = "HUBDB_TEST_ALLOW"
 	// EnvAdminPassword and EnvAppPassword hold the passwords of the users
 	// `hubdb grants --apply` creates.
 	EnvAdminPassword = "HUBDB_ADMIN_PASSWORD"
@@ -36,7 +40,7 @@ var ErrUnknownSetting = errors.New("not a hubdb setting")
 var fixedEnv = []string{
 	EnvDSN, EnvPrefix,
 	EnvTLSCA, EnvTLSServerName, EnvTLSCert, EnvTLSKey,
-	EnvConfig, EnvTestDSN, EnvTestKeep, EnvAdminPassword, EnvAppPassword,
+	EnvConfig, EnvTestDSN, EnvTestKeep, EnvTestAllow, EnvAdminPassword, EnvAppPassword,
 }
 
 // envList names every known variable for messages, the overrides as one
@@ -47,7 +51,7 @@ var envList = strings.Join(slices.Insert(slices.Clone(fixedEnv), 1, "HUBDB_<NAME
 // [Load] reads ([EnvDSN], [EnvPrefix], HUBDB_<NAME>_DSN for each database,
 // e.g. HUBDB_ESS_DSN, and [EnvTLSCA], [EnvTLSServerName], [EnvTLSCert],
 // [EnvTLSKey]) and those hubdb's tools read ([EnvConfig], [EnvTestDSN],
-// [EnvTestKeep], [EnvAdminPassword], [EnvAppPassword]). Load rejects any
+// [EnvTestKeep], [EnvTestAllow], [EnvAdminPassword], [EnvAppPassword]). Load rejects any
 // other variable whose name starts with HUBDB_ with an error matching
 // [ErrUnknownSetting].
 func KnownEnv() []string {
