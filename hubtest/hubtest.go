@@ -104,6 +104,34 @@ func Empty(t TB, names ...string) *Databases {
 	return defaultKit.Empty(t, names...)
 }
 
+// Server returns the kit's test server (no database selected), for tests
+// that need the server itself: see [Kit.Server].
+func Server(t TB) *mysql.Config {
+	t.Helper()
+	return defaultKit.Server(t)
+}
+
+// Server returns the kit's test server, resolved and checked as for New
+// (HUBDB_TEST_DSN, else the private server), with no database selected.
+// Databases a test creates there by hand are its own to drop.
+func (k *Kit) Server(t TB) *mysql.Config {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout())
+	defer cancel()
+	e, err := k.engine(ctx, t)
+	if err != nil {
+		t.Fatalf("hubtest: %v", err)
+	}
+	return e.Server()
+}
+
+func (k *Kit) timeout() time.Duration {
+	if k.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return k.Timeout
+}
+
 // New creates the test's copies of the logical databases names (all of
 // the registry when none) at the latest schema version and returns them.
 // They belong to this test alone (their names carry the kit's marker, the
@@ -139,11 +167,7 @@ func (k *Kit) create(t TB, mode testdb.Mode, names []string) *Databases {
 	if len(names) == 0 {
 		names = gen.Names
 	}
-	timeout := k.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout())
 	defer cancel()
 	e, err := k.engine(ctx, t)
 	if err != nil {
