@@ -84,4 +84,3 @@ func TestParallelTestsAreIsolated(t *testing.T) {
 		})
 	}
 }
-

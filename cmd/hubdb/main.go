@@ -2,6 +2,7 @@
 //
 //	hubdb migrate up|down|steps N|goto V|force V|status [--db NAME]... [--all]
 //	hubdb grants [--apply] [--admin-user NAME] [--app-user NAME] [--db NAME]...
+//	hubdb testdb list|drop [--yes] [PREFIX]
 //
 // Run "hubdb help" or "hubdb migrate --help" for the details. Where the
 // databases live comes from HUBDB_DSN, HUBDB_<NAME>_DSN, HUBDB_DB_PREFIX
@@ -44,6 +45,7 @@ var commands = map[string]command{
 	"grants":  {"print or apply the SQL creating the admin and application users", runGrants},
 	"load":    {"put a bounded load on a local server and report latency, errors and pools", runLoad},
 	"demo":    {"migrate, seed, serve the example API and run the pool-exhaustion scenario", runDemo},
+	"testdb":  {"list and drop the test kit's databases by prefix", runTestdb},
 }
 
 // stdio bundles the standard streams handed to run.
@@ -78,7 +80,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: hubdb <command> [arguments]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, name := range []string{"migrate", "grants", "load", "demo"} {
+	for _, name := range []string{"migrate", "grants", "load", "demo", "testdb"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)

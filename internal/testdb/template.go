@@ -19,7 +19,7 @@ import (
 
 // scriptFormat is part of every template's hash: a change to what a
 // template's script holds gets new templates instead of misreading old ones.
-const scriptFormat = "hubtest-script-1"
+const scriptFormat = "hubtest-script-2"
 
 // buildLockTimeout bounds the wait for another process building the same
 // template (GET_LOCK takes whole seconds).
@@ -55,7 +55,7 @@ type template struct {
 	Charset   string   `json:"charset"`
 	Collation string   `json:"collation"`
 	Tables    []string `json:"tables"` // CREATE TABLE statements, unqualified
-	Rows      []string `json:"rows"`   // INSERT ... SELECT from the template, for tables with rows
+	Rows      []string `json:"rows"`   // an INSERT of the rows of each table that has some
 }
 
 // templateBuild is one template's build within this process: the first
@@ -162,8 +162,9 @@ var autoIncrement = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
 
 // build migrates the template up with golang-migrate and reads back what a
 // copy needs: the database's character set, each table's CREATE TABLE and
-// an INSERT ... SELECT for each table that holds rows (the version table;
-// reference data a migration inserts).
+// an INSERT of the rows of each table that holds some (the version table;
+// reference data a migration inserts). The script stands alone: copies do
+// not read the template database, which may be dropped while tests run.
 func (e *Engine) build(ctx context.Context, conn *sql.Conn, source fs.FS, db, name string) (*template, error) {
 	m := migration.Migrator{Source: source}
 	if err := m.Up(ctx, migration.Target{Name: db, Schema: name, Server: e.server}); err != nil {
@@ -207,11 +208,11 @@ func (e *Engine) build(ctx context.Context, conn *sql.Conn, source fs.FS, db, na
 			if err != nil {
 				return nil, err
 			}
-			for i, c := range cols {
-				cols[i] = quoteIdent(c)
+			ins, err := rowsInsert(ctx, conn, name, t, cols)
+			if err != nil {
+				return nil, err
 			}
-			list := strings.Join(cols, ", ")
-			tpl.Rows = append(tpl.Rows, "INSERT INTO "+quoteIdent(t)+" ("+list+") SELECT "+list+" FROM "+quoteIdent(name)+"."+quoteIdent(t))
+			tpl.Rows = append(tpl.Rows, ins)
 		}
 		tpl.Tables = append(tpl.Tables, ddl)
 	}
@@ -219,6 +220,24 @@ func (e *Engine) build(ctx context.Context, conn *sql.Conn, source fs.FS, db, na
 		return nil, fmt.Errorf("no %s table after migrating", migration.VersionTable)
 	}
 	return tpl, nil
+}
+
+// rowsInsert is an INSERT of every row of schema.table, the values quoted
+// by the server (QUOTE renders any value, binary included, as a literal
+// that reads back the same, and NULL as NULL).
+func rowsInsert(ctx context.Context, conn *sql.Conn, schema, table string, cols []string) (string, error) {
+	quoted := make([]string, len(cols))
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c)
+		quoted[i] = "QUOTE(" + quoteIdent(c) + ")"
+	}
+	tuples, err := queryStrings(ctx, conn, "SELECT CONCAT('(', CONCAT_WS(', ', "+strings.Join(quoted, ", ")+"), ')') FROM "+
+		quoteIdent(schema)+"."+quoteIdent(table))
+	if err != nil {
+		return "", fmt.Errorf("read the rows of %s: %w", table, err)
+	}
+	return "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(names, ", ") + ") VALUES " + strings.Join(tuples, ", "), nil
 }
 
 func queryStrings(ctx context.Context, conn *sql.Conn, query string, args ...any) ([]string, error) {

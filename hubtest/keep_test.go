@@ -1,0 +1,176 @@
+package hubtest_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/solarhub/hubdb/gen"
+	"github.com/solarhub/hubdb/hubtest"
+	"github.com/solarhub/hubdb/internal/testdb"
+)
+
+// fakeT is a hubtest.TB whose failure and cleanups the test controls.
+type fakeT struct {
+	mu       sync.Mutex
+	name     string
+	failed   bool
+	logs     []string
+	cleanups []func()
+}
+
+func (f *fakeT) Cleanup(fn func()) { f.mu.Lock(); f.cleanups = append(f.cleanups, fn); f.mu.Unlock() }
+func (f *fakeT) Errorf(format string, args ...any) {
+	f.mu.Lock()
+	f.failed = true
+	f.logs = append(f.logs, fmt.Sprintf(format, args...))
+	f.mu.Unlock()
+}
+func (f *fakeT) Failed() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.failed }
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.Errorf(format, args...)
+	runtime.Goexit()
+}
+func (f *fakeT) Helper() {}
+func (f *fakeT) Logf(format string, args ...any) {
+	f.mu.Lock()
+	f.logs = append(f.logs, fmt.Sprintf(format, args...))
+	f.mu.Unlock()
+}
+func (f *fakeT) Name() string { return f.name }
+
+// run calls fn as a test body (Fatalf ends it) and then the cleanups, last
+// registered first, as the testing package does.
+func (f *fakeT) run(fn func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	<-done
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
+}
+
+func (f *fakeT) log() string { f.mu.Lock(); defer f.mu.Unlock(); return strings.Join(f.logs, "\n") }
+
+func schemaExists(t *testing.T, name string) bool {
+	t.Helper()
+	db := testdb.Connect(hubtest.Server(t))
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// TestPassingTestLeavesNothing, TestFailingTestKeepsItsDatabases: the
+// kit's promise at the end of a test.
+func TestPassingTestLeavesNothing(t *testing.T) {
+	f := &fakeT{name: "TestPasses"}
+	var names []string
+	f.run(func() {
+		d := hubtest.New(f, gen.NameESS, gen.NameSite)
+		_ = d.Hub()
+		names = []string{d.Schema(gen.NameESS), d.Schema(gen.NameSite)}
+		for _, n := range names {
+			if !schemaExists(t, n) {
+				t.Errorf("%s does not exist during the test", n)
+			}
+		}
+	})
+	if f.Failed() {
+		t.Fatalf("the passing test failed: %s", f.log())
+	}
+	for _, n := range names {
+		if schemaExists(t, n) {
+			t.Errorf("%s is left after a passing test", n)
+		}
+	}
+}
+
+func TestFailingTestKeepsItsDatabases(t *testing.T) {
+	f := &fakeT{name: "TestFails/sub"}
+	var d *hubtest.Databases
+	f.run(func() {
+		d = hubtest.New(f, gen.NameESS, gen.NameSite)
+		f.Errorf("something is wrong")
+	})
+	ctx := context.Background()
+	admin := testdb.Connect(d.Server())
+	defer admin.Close()
+	defer func() {
+		if err := testdb.Drop(ctx, admin, []string{d.Schema(gen.NameESS), d.Schema(gen.NameSite)}); err != nil {
+			t.Error(err)
+		}
+	}()
+	log := f.log()
+	for _, n := range d.Names() {
+		if !schemaExists(t, d.Schema(n)) {
+			t.Errorf("%s was dropped although the test failed", d.Schema(n))
+		}
+		if !strings.Contains(log, d.Schema(n)) {
+			t.Errorf("the log does not name %s:\n%s", d.Schema(n), log)
+		}
+	}
+	host, port, _ := strings.Cut(d.Server().Addr, ":")
+	for _, want := range []string{
+		"the test failed",
+		fmt.Sprintf("mariadb -h %s -P %s -u %s %s", host, port, d.Server().User, d.Schema(gen.NameESS)),
+		"testdb drop --yes " + d.Prefix(),
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not say %q:\n%s", want, log)
+		}
+	}
+	list, err := testdb.List(ctx, admin, d.Prefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || !list[0].Kept || list[0].Test != "TestFails/sub" {
+		t.Errorf("the kit's list of %s: %+v", d.Prefix(), list)
+	}
+}
+
+// TestKeepOption keeps a passing test's databases.
+func TestKeepOption(t *testing.T) {
+	f := &fakeT{name: "TestKept"}
+	var d *hubtest.Databases
+	f.run(func() { d = (&hubtest.Kit{Keep: true}).New(f, gen.NameESS) })
+	admin := testdb.Connect(d.Server())
+	defer admin.Close()
+	if !schemaExists(t, d.Schema(gen.NameESS)) {
+		t.Error("Kit.Keep did not keep the database")
+	}
+	if !strings.Contains(f.log(), "keeping was asked for") {
+		t.Errorf("log: %s", f.log())
+	}
+	if err := testdb.Drop(context.Background(), admin, []string{d.Schema(gen.NameESS)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRefusesAServerNotMeantForTests: a server that is not on this machine
+// is refused before any connection, with the way to allow it.
+func TestRefusesAServerNotMeantForTests(t *testing.T) {
+	f := &fakeT{name: "TestRemote"}
+	f.run(func() { (&hubtest.Kit{DSN: "app:secret@tcp(192.0.2.1:3306)/"}).New(f, gen.NameESS) })
+	log := f.log()
+	if !f.Failed() || !strings.Contains(log, "not a test server") || !strings.Contains(log, "HUBDB_TEST_ALLOW=192.0.2.1:3306") {
+		t.Errorf("a remote server: failed=%v, log:\n%s", f.Failed(), log)
+	}
+	if strings.Contains(log, "secret") {
+		t.Errorf("the log shows the password:\n%s", log)
+	}
+}
+
+// TestUnknownDatabase names the typo and the valid names.
+func TestUnknownDatabase(t *testing.T) {
+	f := &fakeT{name: "TestTypo"}
+	f.run(func() { hubtest.New(f, "esss") })
+	if log := f.log(); !f.Failed() || !strings.Contains(log, `"esss" is not a database`) || !strings.Contains(log, strings.Join(gen.Names, ", ")) {
+		t.Errorf("an unknown database: %s", log)
+	}
+}
