@@ -28,7 +28,7 @@ HUBDB       := $(GO) run ./cmd/hubdb
 new-db:
 	$(GO) run ./internal/cmd/newdb -name '$(NAME)'
 
-.PHONY: all demo bench test test-stress test-go test-faults fuzz check gofmt check-offline check-generate \
+.PHONY: all demo bench test test-stress test-go test-example test-faults fuzz check gofmt check-offline check-generate \
         check-prepare generate compile vet staticcheck tools clean-demo
 
 all: check
@@ -47,10 +47,16 @@ bench:
 	$(WITHDB) -- sh -c 'cd bench && $(GO) run ./cmd/report'
 
 test:
-	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go test-faults fuzz
+	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go test-example test-faults fuzz
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+# A module outside hubdb's (examples/sitecheck) tested the way an application
+# team would: twenty parallel tests on the test kit under -race, with no
+# server given, so the kit starts (or finds) its private MariaDB itself.
+test-example:
+	cd examples/sitecheck && env -u HUBDB_TEST_DSN $(GO) test -race -count=1 -parallel 20 ./...
 
 # The fault suite: its own module (toxiproxy stays out of hubdb's go.mod); every
 # case starts its own private MariaDB, so it needs no server from withdb.
@@ -102,16 +108,18 @@ generate:
 compile:
 	$(SQLC) compile
 
-# vet and staticcheck cover the main module and the faults and bench modules.
+# vet and staticcheck cover the main module and the faults, bench and example modules.
 vet:
 	$(GO) vet ./...
 	cd faults && $(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	cd examples/sitecheck && $(GO) vet ./...
 
 staticcheck:
 	$(STATICCHECK) ./...
 	cd faults && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
 	cd bench && $(GO) tool -modfile=../tools/go.mod staticcheck ./...
+	cd examples/sitecheck && $(GO) tool -modfile=../../tools/go.mod staticcheck ./...
 
 # Builds the pinned tools (the first sqlc build takes a few minutes).
 tools:

@@ -432,12 +432,13 @@ func connectCommand(server *mysql.Config, schema string) string {
 	return b.String()
 }
 
-// dropCommand is the hubdb command that drops a kept set.
+// dropCommand is the hubdb command that drops a kept set (hubdb: go install
+// github.com/solarhub/hubdb/cmd/hubdb, or go run ./cmd/hubdb in hubdb itself).
 func dropCommand(server *mysql.Config, prefix string) string {
 	s := server.Clone()
 	if s.Passwd != "" {
 		s.Passwd = "PASSWORD"
 	}
 	s.DBName = ""
-	return fmt.Sprintf("%s='%s' go run github.com/solarhub/hubdb/cmd/hubdb testdb drop --yes %s", testdb.EnvDSN, s.FormatDSN(), prefix)
+	return fmt.Sprintf("%s='%s' hubdb testdb drop --yes %s", testdb.EnvDSN, s.FormatDSN(), prefix)
 }

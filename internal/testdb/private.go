@@ -109,7 +109,6 @@ func privateConfig(port int) *mysql.Config {
 	cfg.User = "root"
 	cfg.Net = "tcp"
 	cfg.Addr = "127.0.0.1:" + strconv.Itoa(port)
-	cfg.Timeout = 5 * time.Second
 	return cfg
 }
 
