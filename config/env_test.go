@@ -17,7 +17,7 @@ func TestUnknownEnv(t *testing.T) {
 	valid := strings.Join(knownDBs(t), ", ") // the registry's databases, sorted
 	const secret = "Zq9secretZq9"
 	known := "(known: HUBDB_DSN, HUBDB_<NAME>_DSN, HUBDB_DB_PREFIX, HUBDB_TLS_CA, HUBDB_TLS_SERVER_NAME, HUBDB_TLS_CERT, " +
-		"HUBDB_TLS_KEY, HUBDB_CONFIG, HUBDB_TEST_DSN, HUBDB_TEST_KEEP, HUBDB_ADMIN_PASSWORD, HUBDB_APP_PASSWORD)"
+		"HUBDB_TLS_KEY, HUBDB_CONFIG, HUBDB_TEST_DSN, HUBDB_TEST_KEEP, HUBDB_TEST_ALLOW, HUBDB_ADMIN_PASSWORD, HUBDB_APP_PASSWORD)"
 	tests := []struct {
 		name string
 		env  []string
@@ -123,7 +123,7 @@ func TestKnownEnv(t *testing.T) {
 	}
 	for _, want := range []string{"HUBDB_DSN", "HUBDB_DB_PREFIX", "HUBDB_ESS_DSN", "HUBDB_WEATHER_DSN", "HUBDB_TLS_CA",
 		"HUBDB_TLS_SERVER_NAME", "HUBDB_TLS_CERT", "HUBDB_TLS_KEY", "HUBDB_CONFIG", "HUBDB_TEST_DSN", "HUBDB_TEST_KEEP",
-		"HUBDB_APP_PASSWORD", "HUBDB_ADMIN_PASSWORD"} {
+		"HUBDB_TEST_ALLOW", "HUBDB_APP_PASSWORD", "HUBDB_ADMIN_PASSWORD"} {
 		if !slices.Contains(known, want) {
 			t.Errorf("KnownEnv lacks %s", want)
 		}
