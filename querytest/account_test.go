@@ -13,7 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/solarhub/hubdb/gen/account"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // Helpers shared by the account, site, device, pv, ess and meter tests (prefix ga).
@@ -132,7 +132,7 @@ func gaRecent(t *testing.T, what string, got time.Time) {
 
 func TestAccountQueries(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.New(t, "account")
+	db := hubtest.New(t, "account").DB("account")
 	q := account.New(db)
 
 	orgs := map[string]int64{}

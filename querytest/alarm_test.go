@@ -10,7 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/solarhub/hubdb/gen/alarm"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // Helpers shared by the alarm, analysis, billing, maintenance, notification
@@ -115,7 +115,7 @@ func cxI64(v int64) sql.NullInt64   { return sql.NullInt64{Int64: v, Valid: true
 func cxStr(v string) sql.NullString { return sql.NullString{String: v, Valid: true} }
 
 func TestAlarmQueries(t *testing.T) {
-	db := testdb.New(t, "alarm")
+	db := hubtest.New(t, "alarm").DB("alarm")
 	q := alarm.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 123456000, time.UTC)

@@ -10,11 +10,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/solarhub/hubdb/gen/analysis"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestAnalysisQueries(t *testing.T) {
-	db := testdb.New(t, "analysis")
+	db := hubtest.New(t, "analysis").DB("analysis")
 	q := analysis.New(db)
 	ctx := t.Context()
 	day := func(d int) time.Time { return time.Date(2025, 6, d, 0, 0, 0, 0, time.UTC) }

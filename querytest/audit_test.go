@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/audit"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestAuditQueries(t *testing.T) {
-	db := testdb.New(t, "audit")
+	db := hubtest.New(t, "audit").DB("audit")
 	q := audit.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 10, 1, 8, 0, 0, 654321000, time.UTC)

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/billing"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestBillingQueries(t *testing.T) {
-	db := testdb.New(t, "billing")
+	db := hubtest.New(t, "billing").DB("billing")
 	q := billing.New(db)
 	ctx := t.Context()
 	date := func(m, d int) time.Time { return time.Date(2025, time.Month(m), d, 0, 0, 0, 0, time.UTC) }

@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/device"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestDeviceQueries(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.New(t, "device")
+	db := hubtest.New(t, "device").DB("device")
 	q := device.New(db)
 	const site1, site2 = 100, 200
 

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/dispatch"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestDispatchQueries(t *testing.T) {
-	db := testdb.New(t, "dispatch")
+	db := hubtest.New(t, "dispatch").DB("dispatch")
 	q := dispatch.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 8, 1, 12, 0, 0, 0, time.UTC)

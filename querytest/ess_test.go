@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/ess"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestESSQueries(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.New(t, "ess")
+	db := hubtest.New(t, "ess").DB("ess")
 	q := ess.New(db)
 	const (
 		siteA, siteB = 100, 200

@@ -12,7 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/solarhub/hubdb/gen/ev"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // Helpers shared by the ev, weather, forecast, tariff, schedule and dispatch
@@ -142,7 +142,7 @@ func bStep(t *testing.T, name string, f func(t *testing.T)) {
 }
 
 func TestEVQueries(t *testing.T) {
-	db := testdb.New(t, "ev")
+	db := hubtest.New(t, "ev").DB("ev")
 	q := ev.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 3, 10, 8, 0, 0, 0, time.UTC)

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/forecast"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestForecastQueries(t *testing.T) {
-	db := testdb.New(t, "forecast")
+	db := hubtest.New(t, "forecast").DB("forecast")
 	q := forecast.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)

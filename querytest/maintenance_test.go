@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/maintenance"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestMaintenanceQueries(t *testing.T) {
-	db := testdb.New(t, "maintenance")
+	db := hubtest.New(t, "maintenance").DB("maintenance")
 	q := maintenance.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 7, 14, 7, 0, 0, 0, time.UTC)

@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/meter"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestMeterQueries(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.New(t, "meter")
+	db := hubtest.New(t, "meter").DB("meter")
 	q := meter.New(db)
 	const (
 		siteA, siteB  = 100, 200

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/notification"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestNotificationQueries(t *testing.T) {
-	db := testdb.New(t, "notification")
+	db := hubtest.New(t, "notification").DB("notification")
 	q := notification.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 9, 1, 6, 0, 0, 500000000, time.UTC)

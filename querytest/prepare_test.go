@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/schema"
 )
 
@@ -67,7 +67,7 @@ func TestEveryQueryPrepares(t *testing.T) {
 	if len(names) == 0 {
 		t.Fatal("no databases under schema/")
 	}
-	dbs := testdb.Migrated(t, testdb.Prefix(), names...)
+	d := hubtest.New(t, names...)
 	total := 0
 	for _, name := range names {
 		queries := generatedQueries(t, name)
@@ -75,10 +75,11 @@ func TestEveryQueryPrepares(t *testing.T) {
 			t.Errorf("%s: no generated queries in gen/%s", name, name)
 		}
 		total += len(queries)
+		db := d.DB(name)
 		t.Run(name, func(t *testing.T) {
 			for qname, text := range queries {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				stmt, err := dbs[name].PrepareContext(ctx, text)
+				stmt, err := db.PrepareContext(ctx, text)
 				cancel()
 				if err != nil {
 					t.Errorf("%s.%s does not prepare: %v", name, qname, err)

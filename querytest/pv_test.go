@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/pv"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestPVQueries(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.New(t, "pv")
+	db := hubtest.New(t, "pv").DB("pv")
 	q := pv.New(db)
 	const (
 		siteA, siteB = 100, 200

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/schedule"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestScheduleQueries(t *testing.T) {
-	db := testdb.New(t, "schedule")
+	db := hubtest.New(t, "schedule").DB("schedule")
 	q := schedule.New(db)
 	ctx := t.Context()
 	d0 := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)

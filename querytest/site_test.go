@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/site"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestSiteQueries(t *testing.T) {
 	ctx := context.Background()
-	q := site.New(testdb.New(t, "site"))
+	q := site.New(hubtest.New(t, "site").DB("site"))
 	const org, otherOrg = 10, 11
 	commissioned := gaDay(2024, 3, 15)
 

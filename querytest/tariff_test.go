@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/tariff"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestTariffQueries(t *testing.T) {
-	db := testdb.New(t, "tariff")
+	db := hubtest.New(t, "tariff").DB("tariff")
 	q := tariff.New(db)
 	ctx := t.Context()
 

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/gen/weather"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 func TestWeatherQueries(t *testing.T) {
-	db := testdb.New(t, "weather")
+	db := hubtest.New(t, "weather").DB("weather")
 	q := weather.New(db)
 	ctx := t.Context()
 	t0 := time.Date(2025, 6, 21, 10, 0, 0, 0, time.UTC)

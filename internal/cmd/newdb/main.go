@@ -167,13 +167,13 @@ import (
 	"testing"
 
 	"github.com/solarhub/hubdb/gen/NAME"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // TestGONAMEQueries is the scaffold's test (make new-db): replace it with
 // cases for the real queries.
 func TestGONAMEQueries(t *testing.T) {
-	db := testdb.New(t, "NAME")
+	db := hubtest.New(t, "NAME").DB("NAME")
 	q := NAME.New(db)
 	ctx := t.Context()
 
