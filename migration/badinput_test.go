@@ -6,7 +6,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/solarhub/hubdb/internal/testdb"
 	"github.com/solarhub/hubdb/migration"
 )
 
@@ -18,8 +17,7 @@ func TestSyntaxError(t *testing.T) {
 	fsys := goodFS()
 	fsys["demo/000002_b.up.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLEE b (id BIGINT NOT NULL PRIMARY KEY);")}
 	m := migration.Migrator{Source: fsys}
-	target := testdb.Target(t, testdb.Prefix(), "demo")
-	testdb.DropOnCleanup(t, target.Schema)
+	target := emptyDemo(t, fsys).Target("demo")
 	ctx := context.Background()
 
 	wantError(t, m.Up(ctx, target), migration.ErrFailed, "migrate up demo", "(database "+target.Schema+")",
@@ -55,8 +53,7 @@ func TestBrokenDown(t *testing.T) {
 			broken := goodFS()
 			broken["demo/"+tt.file] = &fstest.MapFile{Data: []byte("DO 1;\nDROP TABLEE nope;")}
 			m := migration.Migrator{Source: broken}
-			target := testdb.Target(t, testdb.Prefix(), "demo")
-			testdb.DropOnCleanup(t, target.Schema)
+			target := emptyDemo(t, broken).Target("demo")
 			ctx := context.Background()
 			if err := m.Up(ctx, target); err != nil {
 				t.Fatal(err)
@@ -110,13 +107,13 @@ func TestVersionNotInSource(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := migration.Migrator{Source: goodFS()}
-			target := testdb.Target(t, testdb.Prefix(), "demo")
-			testdb.DropOnCleanup(t, target.Schema)
+			d := emptyDemo(t, m.Source)
+			target := d.Target("demo")
 			ctx := context.Background()
 			if err := m.Up(ctx, target); err != nil {
 				t.Fatal(err)
 			}
-			db := testdb.Open(t, target.Schema)
+			db := d.DB("demo")
 			if _, err := db.ExecContext(ctx, "UPDATE schema_migrations SET version = ?", tt.record); err != nil {
 				t.Fatal(err)
 			}

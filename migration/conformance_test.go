@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/testdb"
 	"github.com/solarhub/hubdb/migration"
 	"github.com/solarhub/hubdb/schema"
@@ -23,15 +24,13 @@ func TestConformance(t *testing.T) {
 	if len(names) == 0 {
 		t.Fatal("schema.FS holds no database")
 	}
-	testdb.Server(t) // fail or skip once, not once per database
-	prefix := testdb.Prefix()
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			target := testdb.Target(t, prefix, name)
-			testdb.DropOnCleanup(t, target.Schema)
+			d := hubtest.Empty(t, name)
+			target := d.Target(name)
 			var m migration.Migrator
 			versions, err := migration.Versions(schema.FS, name)
 			if err != nil {
@@ -46,7 +45,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("up: %v", err)
 			}
 			wantStatus(t, &m, target, true, latest, false)
-			db := testdb.Open(t, target.Schema)
+			db := d.DB(name)
 			before := testdb.Snapshot(t, db, target.Schema)
 			if len(tables(before)) < 2 { // the version table and at least one other
 				t.Fatalf("after up, tables %v", tables(before))
@@ -64,8 +63,8 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("up again: %v", err)
 			}
 			wantStatus(t, &m, target, true, latest, false)
-			if d := testdb.DiffSnapshots(before, testdb.Snapshot(t, db, target.Schema)); d != "" {
-				t.Errorf("schema after up, down, up differs from the first up:%s", d)
+			if diff := testdb.DiffSnapshots(before, testdb.Snapshot(t, db, target.Schema)); diff != "" {
+				t.Errorf("schema after up, down, up differs from the first up:%s", diff)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package migration_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/testdb"
 	"github.com/solarhub/hubdb/migration"
 )
@@ -22,6 +24,13 @@ func sqlFS(db string, files map[string]string) fstest.MapFS {
 		fsys[db+"/"+name] = &fstest.MapFile{Data: []byte(body)}
 	}
 	return fsys
+}
+
+// emptyDemo gives the test its own empty database for "demo" of fsys,
+// dropped when the test ends.
+func emptyDemo(t *testing.T, fsys fs.FS) *hubtest.Databases {
+	t.Helper()
+	return (&hubtest.Kit{Source: fsys}).Empty(t, "demo")
 }
 
 // goodFS is a database "demo" with two working migrations.
@@ -68,16 +77,15 @@ func TestBrokenMigration(t *testing.T) {
 		"CREATE TABLE IF NOT EXISTS b (id BIGINT NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n" +
 			"CREATE TABLE c (id BIGINT NOT NULL PRIMARY KEY, x NO_SUCH_TYPE) ENGINE=InnoDB;")}
 	m := migration.Migrator{Source: fsys}
-	prefix := testdb.Prefix()
-	target := testdb.Target(t, prefix, "demo")
-	testdb.DropOnCleanup(t, target.Schema)
+	d := emptyDemo(t, fsys)
+	target := d.Target("demo")
 	ctx := context.Background()
 
 	err := m.Up(ctx, target)
 	wantError(t, err, migration.ErrFailed, "migrate up demo", "(database "+target.Schema+")",
 		"migration 000002", "NO_SUCH_TYPE", `hubdb migrate force 1 --db demo`)
 	wantStatus(t, &m, target, true, 2, true)
-	if got := tables(testdb.Snapshot(t, testdb.Open(t, target.Schema), target.Schema)); strings.Join(got, ",") != "a,b,schema_migrations" {
+	if got := tables(testdb.Snapshot(t, d.DB("demo"), target.Schema)); strings.Join(got, ",") != "a,b,schema_migrations" {
 		t.Errorf("tables after the failure: %v; want a, b (the first statement) and the version table", got)
 	}
 
@@ -162,8 +170,7 @@ func TestBadSource(t *testing.T) {
 // TestNoSuchVersion asks for versions that are not among the migrations.
 func TestNoSuchVersion(t *testing.T) {
 	m := migration.Migrator{Source: goodFS()}
-	target := testdb.Target(t, testdb.Prefix(), "demo")
-	testdb.DropOnCleanup(t, target.Schema)
+	target := emptyDemo(t, m.Source).Target("demo")
 	ctx := context.Background()
 	if err := m.Up(ctx, target); err != nil {
 		t.Fatal(err)
@@ -183,8 +190,10 @@ func TestNoSuchVersion(t *testing.T) {
 // nothing; status reports it as missing.
 func TestMissingDatabase(t *testing.T) {
 	m := migration.Migrator{Source: goodFS(), NoCreate: true}
-	target := testdb.Target(t, testdb.Prefix(), "demo")
-	testdb.DropOnCleanup(t, target.Schema)
+	// A name under the prefix of the test's own databases that the kit did
+	// not create: it does not exist, and nothing else can take it.
+	d := emptyDemo(t, m.Source)
+	target := migration.Target{Name: "demo", Schema: d.Prefix() + "demo_absent", Server: d.Server()}
 	ctx := context.Background()
 	for op, err := range map[string]error{
 		"down":     m.Down(ctx, target),

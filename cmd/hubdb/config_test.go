@@ -6,17 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // TestConfigFile: --config supplies the server and the prefix when the
 // environment does not, HUBDB_DB_PREFIX overrides the file's prefix, and a
 // file with an unknown key is refused with one line naming the file.
 func TestConfigFile(t *testing.T) {
-	server := testdb.Server(t)
-	filePrefix, envPrefix := testdb.Prefix(), testdb.Prefix()
-	testdb.DropOnCleanup(t, filePrefix+"ess")
-	testdb.DropOnCleanup(t, envPrefix+"ess")
+	fileDBs, envDBs := hubtest.Empty(t, "ess"), hubtest.Empty(t, "ess")
+	server := fileDBs.Server()
+	filePrefix, envPrefix := fileDBs.Prefix(), envDBs.Prefix()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hubdb.yaml")
 	body := "dsn: \"" + server.FormatDSN() + "\"\nprefix: " + filePrefix + "\npool: {size: 5, timeout: 10s}\n"

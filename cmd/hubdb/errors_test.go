@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // wantOneLineError checks that r failed with exit status 1 and printed
@@ -34,9 +34,10 @@ func wantOneLineError(t *testing.T, r result, parts ...string) {
 // database, the version and the force command; status shows it dirty; the
 // suggested force command, typed with the flag after the version, works.
 func TestDirty(t *testing.T) {
-	env, prefix := testEnv(t)
+	d := hubtest.Empty(t, "ess")
+	env, prefix := d.Env(), d.Prefix()
 	wantCode(t, hubdb(t, env, nil, "migrate", "up", "--db", "ess"), exitOK)
-	db := testdb.Open(t, prefix+"ess")
+	db := d.DB("ess")
 	if _, err := db.ExecContext(context.Background(), "UPDATE schema_migrations SET dirty = 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestDirty(t *testing.T) {
 // fail with one line naming it and how to create it, and create nothing;
 // up --no-create refuses too.
 func TestMissing(t *testing.T) {
-	env, prefix := testEnv(t)
+	env, prefix := testEnv(t, "pv") // ess is not among the test's databases: it does not exist
 	for _, args := range [][]string{
 		{"down", "--db", "ess", "--yes"},
 		{"goto", "1", "--db", "ess"},
@@ -110,11 +111,11 @@ func TestUnreachable(t *testing.T) {
 // with one line naming the database, the cause and the fix; neither
 // password appears anywhere.
 func TestAccessDenied(t *testing.T) {
-	env, prefix := testEnv(t)
-	server := testdb.Server(t)
+	d := hubtest.Empty(t, "pv") // ess is not among the test's databases: up must create it
+	env, prefix, server := d.Env(), d.Prefix(), d.Server()
 	suffix := randomHex(t)
 	user, right, wrong := "hubdb_t"+suffix, "Right"+suffix+"Pw", "Wrong"+suffix+"Pw"
-	admin := testdb.Open(t, "")
+	admin := serverDB(t, server)
 	ctx := context.Background()
 	if _, err := admin.ExecContext(ctx, "CREATE USER '"+user+"'@'%' IDENTIFIED BY '"+right+"'"); err != nil {
 		t.Fatalf("create user: %v", err)

@@ -13,7 +13,7 @@ import (
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/gen/maintenance"
 	"github.com/solarhub/hubdb/grants"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // TestGrants creates a throwaway admin and application user with "hubdb
@@ -25,9 +25,9 @@ import (
 // user cannot create users or touch other databases either. The passwords
 // never appear in any output.
 func TestGrants(t *testing.T) {
-	env, prefix := testEnv(t)
-	server := testdb.Server(t)
-	root := testdb.Open(t, "")
+	d := hubtest.Empty(t)
+	env, prefix, server := d.Env(), d.Prefix(), d.Server()
+	root := serverDB(t, server)
 	ctx := context.Background()
 	suffix := randomHex(t)
 	admin, app := "hubdb_t"+suffix+"a", "hubdb_t"+suffix+"b"
@@ -80,7 +80,7 @@ func TestGrants(t *testing.T) {
 		t.Fatalf("after --apply, %d of the 2 users exist", c)
 	}
 
-	// The admin user migrates every database, creating them.
+	// The admin user migrates every database.
 	adminEnv := []string{"HUBDB_DSN=" + userDSN(server, admin, adminPw), "HUBDB_DB_PREFIX=" + prefix}
 	r = hubdb(t, adminEnv, nil, "migrate", "up", "--all")
 	wantCode(t, r, exitOK)
@@ -88,8 +88,7 @@ func TestGrants(t *testing.T) {
 
 	// Another prefix's database and the database the "_" of the prefix
 	// would match as a wildcard.
-	other := testdb.Prefix()
-	testdb.Migrated(t, other, "maintenance")
+	other := hubtest.New(t, "maintenance").Schema("maintenance")
 	neighbour := strings.Replace(prefix, "_", "x", 1) + "maintenance"
 	if _, err := root.ExecContext(ctx, "CREATE DATABASE `"+neighbour+"`"); err != nil {
 		t.Fatal(err)
@@ -101,7 +100,7 @@ func TestGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := dbx.Open(ctx, dbx.Config{DBs: []dbx.DBConfig{{Name: "maintenance", Schema: prefix + "maintenance", Server: appServer}}})
+	m, err := dbx.Open(ctx, dbx.Config{DBs: []dbx.DBConfig{{Name: "maintenance", Schema: d.Schema("maintenance"), Server: appServer}}})
 	if err != nil {
 		t.Fatalf("dbx.Open as the application user: %v", err)
 	}
@@ -124,8 +123,8 @@ func TestGrants(t *testing.T) {
 		t.Fatalf("read as the application user: %+v, %v", wo, err)
 	}
 
-	appDB := openAs(t, server, app, appPw, prefix+"maintenance")
-	adminDB := openAs(t, server, admin, adminPw, prefix+"maintenance")
+	appDB := openAs(t, server, app, appPw, d.Schema("maintenance"))
+	adminDB := openAs(t, server, admin, adminPw, d.Schema("maintenance"))
 	for _, tt := range []struct {
 		who  string
 		db   *sql.DB
@@ -137,13 +136,13 @@ func TestGrants(t *testing.T) {
 		{"app", appDB, "CREATE TABLE t_extra (id INT)", 1142},
 		{"app", appDB, "ALTER TABLE work_orders ADD COLUMN x INT", 1142},
 		{"app", appDB, "CREATE DATABASE `" + prefix + "extra`", 1044},
-		{"app", appDB, "SELECT COUNT(*) FROM `" + other + "maintenance`.work_orders", 1142},
-		{"app", appDB, "DELETE FROM `" + other + "maintenance`.work_orders", 1142},
-		{"app", appDB, "USE `" + other + "maintenance`", 1044},
+		{"app", appDB, "SELECT COUNT(*) FROM `" + other + "`.work_orders", 1142},
+		{"app", appDB, "DELETE FROM `" + other + "`.work_orders", 1142},
+		{"app", appDB, "USE `" + other + "`", 1044},
 		{"app", appDB, "USE `" + neighbour + "`", 1044},
 		{"app", appDB, "CREATE USER 'hubdb_t" + suffix + "c'@'%'", 1227},
-		{"admin", adminDB, "USE `" + other + "maintenance`", 1044},
-		{"admin", adminDB, "DROP DATABASE `" + other + "maintenance`", 1044},
+		{"admin", adminDB, "USE `" + other + "`", 1044},
+		{"admin", adminDB, "DROP DATABASE `" + other + "`", 1044},
 		{"admin", adminDB, "USE `" + neighbour + "`", 1044},
 		{"admin", adminDB, "CREATE USER 'hubdb_t" + suffix + "c'@'%'", 1227},
 	} {
@@ -157,10 +156,10 @@ func TestGrants(t *testing.T) {
 	}
 	// The refused statements changed nothing.
 	var left int
-	if err := root.QueryRowContext(ctx, "SELECT COUNT(*) FROM `"+prefix+"maintenance`.work_orders").Scan(&left); err != nil || left != 1 {
+	if err := root.QueryRowContext(ctx, "SELECT COUNT(*) FROM `"+d.Schema("maintenance")+"`.work_orders").Scan(&left); err != nil || left != 1 {
 		t.Errorf("work_orders has %d rows (%v), want the one written", left, err)
 	}
-	if err := root.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", other+"maintenance").Scan(&left); err != nil || left != 1 {
+	if err := root.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", other).Scan(&left); err != nil || left != 1 {
 		t.Errorf("the other prefix's database is gone (%v)", err)
 	}
 

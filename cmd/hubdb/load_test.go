@@ -9,16 +9,15 @@ import (
 	"testing"
 
 	"github.com/solarhub/hubdb/gen"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
-// loadEnv migrates names under a new prefix (dropped when the test ends)
-// and returns the environment pointing hubdb at them.
-func loadEnv(t *testing.T, names ...string) (env []string, prefix string) {
+// loadEnv gives the test its own migrated databases names (dropped when
+// the test ends) and returns the environment pointing hubdb at them.
+func loadEnv(t *testing.T, names ...string) (env []string, d *hubtest.Databases) {
 	t.Helper()
-	prefix = testdb.Prefix()
-	testdb.Migrated(t, prefix, names...)
-	return []string{"HUBDB_DSN=" + testdb.Server(t).FormatDSN(), "HUBDB_DB_PREFIX=" + prefix}, prefix
+	d = hubtest.New(t, names...)
+	return d.Env(), d
 }
 
 // poolRow matches a row of the pools table: database, size, overflow, in
@@ -44,7 +43,7 @@ func pools(t *testing.T, out string) map[string][]int {
 // the scratch tables kept, that every reported operation incremented
 // exactly one row: the sum of the counters equals the operations.
 func TestLoadWrite(t *testing.T) {
-	env, prefix := loadEnv(t, "ess", "pv")
+	env, d := loadEnv(t, "ess", "pv")
 	r := hubdb(t, env, nil, "load", "--workload", "write", "--db", "ess", "--db", "pv",
 		"--count", "400", "--concurrency", "8", "--size", "2", "--overflow", "2", "--keep-table")
 	wantCode(t, r, exitOK)
@@ -68,7 +67,7 @@ func TestLoadWrite(t *testing.T) {
 	}
 	total := 0
 	for _, name := range []string{"ess", "pv"} {
-		db := testdb.Open(t, prefix+name)
+		db := d.DB(name)
 		var sum int
 		if err := db.QueryRowContext(context.Background(),
 			"SELECT CAST(COALESCE(SUM(n), 0) AS SIGNED) FROM hubdb_load").Scan(&sum); err != nil {
@@ -88,7 +87,7 @@ func TestLoadWrite(t *testing.T) {
 // pool timeout: the report must count pool timeouts by type and in the
 // pool's status, and the scratch table must be gone afterwards.
 func TestLoadTimeoutsAndCleanup(t *testing.T) {
-	env, prefix := loadEnv(t, "alarm")
+	env, d := loadEnv(t, "alarm")
 	r := hubdb(t, env, nil, "load", "--workload", "read", "--db", "alarm", "--count", "300",
 		"--concurrency", "20", "--size", "1", "--overflow", "0", "--timeout", "1ms")
 	wantCode(t, r, exitOK)
@@ -102,9 +101,9 @@ func TestLoadTimeoutsAndCleanup(t *testing.T) {
 		t.Errorf("pool row %v: want TIMEOUTS %d as in the errors by type:\n%s", row, timeouts, r.out)
 	}
 	var n int
-	err := testdb.Open(t, prefix+"alarm").QueryRowContext(context.Background(),
+	err := d.DB("alarm").QueryRowContext(context.Background(),
 		"SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'hubdb_load'",
-		prefix+"alarm").Scan(&n)
+		d.Schema("alarm")).Scan(&n)
 	if err != nil || n != 0 {
 		t.Errorf("scratch table left behind (%d tables, err %v)", n, err)
 	}

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/migration"
 	"github.com/solarhub/hubdb/schema"
 )
@@ -33,16 +36,29 @@ func hubdb(t *testing.T, env []string, stdin io.Reader, args ...string) result {
 	return result{code: code, out: out.String(), err: errOut.String()}
 }
 
-// testEnv returns an environment pointing hubdb at the test server under a
-// new unique prefix whose databases are dropped when the test ends.
-func testEnv(t *testing.T) (env []string, prefix string) {
+// testEnv gives the test its own empty databases names (every database
+// when none is named), dropped when it ends, and returns the environment
+// pointing hubdb at them and their prefix. The other databases of the
+// registry do not exist under the prefix.
+func testEnv(t *testing.T, names ...string) (env []string, prefix string) {
 	t.Helper()
-	server := testdb.Server(t)
-	prefix = testdb.Prefix()
-	for _, name := range databaseNames(t) {
-		testdb.DropOnCleanup(t, prefix+name)
+	d := hubtest.Empty(t, names...)
+	return d.Env(), d.Prefix()
+}
+
+// serverDB is a plain *sql.DB on server with no database selected (for
+// statements such as CREATE USER), closed when the test ends.
+func serverDB(t *testing.T, server *mysql.Config) *sql.DB {
+	t.Helper()
+	server = server.Clone()
+	server.DBName = ""
+	connector, err := mysql.NewConnector(server)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return []string{"HUBDB_DSN=" + server.FormatDSN(), "HUBDB_DB_PREFIX=" + prefix}, prefix
+	db := sql.OpenDB(connector)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 func databaseNames(t *testing.T) []string {

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/testdb"
 )
 
 // progressLine matches one line of --all progress, e.g.
-// "[ 3/18] ess      - -> 2     41ms  (created t1a2b3c4d_ess)".
+// "[ 3/18] ess      - -> 2     41ms  (created stage_ess)".
 var progressLine = regexp.MustCompile(`^\[ ?\d+/\d+\] [a-z]+ +(-|\d+) -> (\d+) +\d+(\.\d+)?(ms|s|µs)( +\(created \S+\))?$`)
 
 // wantProgress checks that out has one progress line per database.
@@ -39,27 +40,25 @@ func wantProgress(t *testing.T, out string, n int) {
 }
 
 // TestRoundTrip is acceptance item 3: up --all, status, down --all --yes,
-// up --all on one prefix, and up --all on a fresh prefix; the schema after
-// the round trip and on the fresh prefix equals the schema after the first
-// up.
+// up --all on one set of empty databases, and up --all on a fresh set; the
+// schema after the round trip and on the fresh set equals the schema after
+// the first up.
 func TestRoundTrip(t *testing.T) {
-	env, prefix := testEnv(t)
+	d := hubtest.Empty(t)
+	env, prefix := d.Env(), d.Prefix()
 	names := databaseNames(t)
-	db := testdb.Open(t, "")
+	db := serverDB(t, d.Server())
 
-	wantStates(t, env, prefix, "-", "missing")
+	wantStates(t, env, prefix, "0", "pending") // empty: no version table yet
 	start := time.Now()
 	r := hubdb(t, env, nil, "migrate", "up", "--all")
-	t.Logf("hubdb migrate up --all on a fresh prefix: %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("hubdb migrate up --all on empty databases: %v", time.Since(start).Round(time.Millisecond))
 	wantCode(t, r, exitOK)
 	wantProgress(t, r.out, len(names))
-	if !strings.Contains(r.out, "(created "+prefix+"ess)") {
-		t.Errorf("up --all did not report creating %sess:\n%s", prefix, r.out)
-	}
 	wantStates(t, env, prefix, "latest", "ok")
 	before := map[string][]string{}
 	for _, name := range names {
-		before[name] = testdb.Snapshot(t, db, prefix+name)
+		before[name] = testdb.Snapshot(t, db, d.Schema(name))
 	}
 
 	r = hubdb(t, env, nil, "migrate", "up", "--all") // nothing left to do
@@ -75,17 +74,17 @@ func TestRoundTrip(t *testing.T) {
 	wantCode(t, r, exitOK)
 	wantStates(t, env, prefix, "latest", "ok")
 	for _, name := range names {
-		if d := testdb.DiffSnapshots(before[name], testdb.Snapshot(t, db, prefix+name)); d != "" {
-			t.Errorf("%s: schema after down --all and up --all differs:%s", name, d)
+		if diff := testdb.DiffSnapshots(before[name], testdb.Snapshot(t, db, d.Schema(name))); diff != "" {
+			t.Errorf("%s: schema after down --all and up --all differs:%s", name, diff)
 		}
 	}
 
-	env2, prefix2 := testEnv(t)
-	r = hubdb(t, env2, nil, "migrate", "up", "--all")
+	d2 := hubtest.Empty(t)
+	r = hubdb(t, d2.Env(), nil, "migrate", "up", "--all")
 	wantCode(t, r, exitOK)
 	for _, name := range names {
-		if d := testdb.DiffSnapshots(before[name], testdb.Snapshot(t, db, prefix2+name)); d != "" {
-			t.Errorf("%s: schema on a fresh prefix differs:%s", name, d)
+		if diff := testdb.DiffSnapshots(before[name], testdb.Snapshot(t, db, d2.Schema(name))); diff != "" {
+			t.Errorf("%s: schema on a fresh set differs:%s", name, diff)
 		}
 	}
 }
@@ -109,9 +108,10 @@ func TestConcurrentUp(t *testing.T) {
 }
 
 // TestSomeDatabases: --db picks databases (repeatable, flags after the
-// command), the others stay missing; steps and goto move one database.
+// command) and leaves the others alone (ev, which the test does not have,
+// stays missing); steps and goto move one database.
 func TestSomeDatabases(t *testing.T) {
-	env, prefix := testEnv(t)
+	env, prefix := testEnv(t, "ess", "pv")
 	wantCode(t, hubdb(t, env, nil, "migrate", "up", "--db", "ess", "--db=pv"), exitOK)
 	r := hubdb(t, env, nil, "migrate", "status", "--db", "ess", "--db", "pv", "--db", "ev")
 	wantCode(t, r, exitOK)
