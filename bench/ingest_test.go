@@ -23,7 +23,7 @@ import (
 
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/gen/ess"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // Ingest sizes: a day of one-minute readings of ingestDevices batteries.
@@ -279,7 +279,7 @@ func (want ingestCheck) verify(ctx context.Context, db *sql.DB) error {
 // (720,000 rows; -ingest-rows or HUBDB_BENCH_INGEST_ROWS for fewer, the
 // first minutes) into the ess database's battery_readings, three ways,
 // each in one transaction on its own freshly created and migrated ess
-// database (internal/testdb: t<random>_ess, dropped right after):
+// database (package hubtest's, dropped right after):
 //
 //   - batch: the generated (*ess.Queries).InsertBatteryReadingBatch with
 //     all rows in one call (multi-row INSERTs of ess.BatchRows rows) inside
@@ -300,14 +300,15 @@ func (want ingestCheck) verify(ctx context.Context, db *sql.DB) error {
 // user+sys from getrusage, per iteration), peak-heap-MB (the highest Go
 // HeapInuse sampled every 10 ms during the ingest, above its value just
 // before it, after a GC, with the rows resident: base-heap-MB) and alloc-MB
-// (bytes allocated during the ingest). It needs HUBDB_TEST_DSN.
+// (bytes allocated during the ingest). Its server is hubtest's
+// (HUBDB_TEST_DSN, else the kit's private MariaDB).
 func BenchmarkIngest(b *testing.B) {
 	n := *ingestRows
 	if n <= 0 {
 		b.Fatalf("-ingest-rows %d: want at least 1", n)
 	}
-	srv := testdb.Server(b)
-	printIngestServer(b)
+	srv := hubtest.Server(b)
+	printIngestServer(b, srv)
 	rows, want := ingestData(n)
 	b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 		for r := range max(*ingestRounds, 1) {
@@ -320,10 +321,14 @@ func BenchmarkIngest(b *testing.B) {
 	runtime.KeepAlive(rows)
 }
 
-// printIngestServer prints the server settings that bound ingest speed
+// printIngestServer prints the settings of srv that bound ingest speed
 // (read only), for cmd/report.
-func printIngestServer(b *testing.B) {
-	db := testdb.Open(b, "")
+func printIngestServer(b *testing.B, srv *mysql.Config) {
+	connector, err := mysql.NewConnector(srv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
 	vars := []string{"innodb_buffer_pool_size", "innodb_flush_log_at_trx_commit", "innodb_log_file_size",
 		"log_bin", "sync_binlog", "max_allowed_packet", "local_infile"}
 	vals := make([]any, len(vars))
@@ -347,13 +352,13 @@ func printIngestServer(b *testing.B) {
 func measureIngest(b *testing.B, srv *mysql.Config, w ingestWay, rows []ess.InsertBatteryReadingParams, want ingestCheck) {
 	b.StopTimer()
 	ctx := context.Background()
-	admin := testdb.Open(b, "")
 	var wall, cpu time.Duration
 	var peak, base, alloc float64
 	for range b.N {
-		prefix := testdb.Prefix()
-		db := testdb.Migrated(b, prefix, "ess")["ess"]
-		run, closeFn := w.open(b, srv, prefix+"ess", db)
+		iter := newIteration(b)
+		d := hubtest.New(iter, "ess")
+		db := d.DB("ess")
+		run, closeFn := w.open(b, srv, d.Schema("ess"), db)
 
 		runtime.GC()
 		var ms runtime.MemStats
@@ -384,9 +389,7 @@ func measureIngest(b *testing.B, srv *mysql.Config, w ingestWay, rows []ess.Inse
 		}
 		base = float64(heap0)
 		alloc += float64(ms.TotalAlloc - alloc0)
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+prefix+"ess`"); err != nil {
-			b.Fatalf("drop %sess: %v", prefix, err)
-		}
+		iter.end() // drops the iteration's database
 	}
 	const mb = 1 << 20
 	b.ReportMetric(float64(want.rows)*float64(b.N)/wall.Seconds(), "rows/s")
@@ -395,6 +398,32 @@ func measureIngest(b *testing.B, srv *mysql.Config, w ingestWay, rows []ess.Inse
 	b.ReportMetric(peak/mb, "peak-heap-MB")
 	b.ReportMetric(base/mb, "base-heap-MB")
 	b.ReportMetric(alloc/mb/float64(b.N), "alloc-MB")
+}
+
+// iteration is a hubtest.TB of b for one iteration: the cleanups of what
+// the kit makes for it run at end, right after the iteration, rather than
+// when the benchmark ends (each iteration's database holds every row), or
+// when b ends if the iteration did not get to end.
+type iteration struct {
+	*testing.B
+	cleanups []func()
+}
+
+func newIteration(b *testing.B) *iteration {
+	it := &iteration{B: b}
+	b.Cleanup(it.end)
+	return it
+}
+
+// Cleanup registers f to run at end.
+func (it *iteration) Cleanup(f func()) { it.cleanups = append(it.cleanups, f) }
+
+// end runs the cleanups registered so far, last first.
+func (it *iteration) end() {
+	for i := len(it.cleanups) - 1; i >= 0; i-- {
+		it.cleanups[i]()
+	}
+	it.cleanups = nil
 }
 
 // heapSampler records the highest Go heap in use (HeapInuse: the

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/scenario"
-	"github.com/solarhub/hubdb/internal/testdb"
 )
 
 // scopedN is the burst size of BenchmarkScoped: the design note's largest.
@@ -28,8 +28,8 @@ var loads = []struct {
 // requests arrive at once on a pool of 5 + 10 with a 1 s pool timeout;
 // each runs a Read, a 100 ms call to a stub HTTP service outside any
 // transaction, then a Write) at N=2000 on hubdb and on raw database/sql
-// with the same limits, in its own freshly migrated ess database
-// t<random>_ess (internal/testdb's naming; dropped at the end).
+// with the same limits, in its own freshly migrated ess database (package
+// hubtest's; dropped at the end).
 //
 // It is named Scoped/N=2000/load=<idle|cpu2> and runs -rounds times, the
 // loads interleaved. Each run of a benchmark is one scenario.Run with both
@@ -37,12 +37,12 @@ var loads = []struct {
 // times; it reports the median wall time of each pool (hubdb-wall-ms,
 // raw-wall-ms: first arrival to last request finished) and the requests
 // that did not complete (hubdb-failed, raw-failed: pool timeouts and
-// errors). It needs HUBDB_TEST_DSN.
+// errors). Its server is hubtest's (HUBDB_TEST_DSN, else the kit's
+// private MariaDB).
 func BenchmarkScoped(b *testing.B) {
 	b.StopTimer()
-	prefix := testdb.Prefix() // t<random>_, the names testdb creates and drops
-	testdb.Migrated(b, prefix, "ess")
-	srv := testdb.Server(b)
+	d := hubtest.New(b, "ess")
+	srv := d.Server()
 	b.Run(fmt.Sprintf("N=%d", scopedN), func(b *testing.B) {
 		for r := range max(*rounds, 1) {
 			for _, l := range loads {
@@ -59,7 +59,7 @@ func BenchmarkScoped(b *testing.B) {
 						}
 						rep, err := scenario.Run(context.Background(), scenario.Config{
 							Server:      srv,
-							Schema:      prefix + "ess",
+							Schema:      d.Schema("ess"),
 							Requests:    []int{scopedN},
 							Patterns:    []scenario.Pattern{scenario.Scoped},
 							Impls:       impls,

@@ -15,12 +15,19 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/solarhub/hubdb/dbx"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
-// server returns the test server's configuration (testdb's rule: without
-// HUBDB_TEST_DSN the test is skipped under -short and fails otherwise).
-func server(t testing.TB) *mysql.Config { return testdb.Server(t) }
+// server returns the test server's configuration (hubtest's: the server at
+// HUBDB_TEST_DSN, else the kit's private MariaDB), with parseTime and UTC
+// for the connections of admin.
+func server(t testing.TB) *mysql.Config {
+	t.Helper()
+	cfg := hubtest.Server(t)
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	return cfg
+}
 
 // admin opens an unpooled-by-dbx connection to the test server.
 func admin(t testing.TB, srv *mysql.Config, schema string) *sql.DB {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,16 +23,17 @@ import (
 	"github.com/solarhub/hubdb/gen/device"
 	"github.com/solarhub/hubdb/gen/ess"
 	"github.com/solarhub/hubdb/gen/site"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/schema"
 )
 
 // testConfig is the configuration of every database of the registry
-// under prefix on the test server, loaded the way an application loads it,
-// with small pools (18 of them share the test server).
-func testConfig(t *testing.T, prefix string) dbx.Config {
+// under the test's prefix on the test server, loaded the way an application
+// loads it (from d.Env()), with small pools (all of them share the test
+// server).
+func testConfig(t *testing.T, d *hubtest.Databases) dbx.Config {
 	t.Helper()
-	cfg, err := config.Load("", []string{"HUBDB_DSN=" + os.Getenv(testdb.EnvDSN), "HUBDB_DB_PREFIX=" + prefix})
+	cfg, err := config.Load("", d.Env())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +60,13 @@ func closeOnCleanup(t *testing.T, hub *gen.Hub) {
 	})
 }
 
-// openHub migrates all databases under a fresh prefix on the test server
-// and opens the generated registry on them through the config loader, the
-// way an application does.
+// openHub gives the test its own copies of all databases on the test
+// server and opens the generated registry on them through the config
+// loader, the way an application does.
 func openHub(t *testing.T) *gen.Hub {
 	t.Helper()
-	prefix := testdb.Prefix()
-	testdb.Migrated(t, prefix, gen.Names...)
-	hub, err := gen.Open(context.Background(), testConfig(t, prefix))
+	d := hubtest.New(t, gen.Names...)
+	hub, err := gen.Open(context.Background(), testConfig(t, d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,9 +191,9 @@ func TestHubAcrossFiveDatabases(t *testing.T) {
 // their handles, are not in it.
 var subset = []string{gen.NameAccount, gen.NameSite, gen.NameDevice}
 
-// migrateSubset migrates only the databases of subset under a fresh
-// prefix and returns the configuration of every registry database under
-// it: opening any other would fail its ping (the database does not exist).
+// migrateSubset gives the test only the databases of subset and returns
+// the configuration of every registry database under their prefix: opening
+// any other would fail its ping (the database does not exist).
 func migrateSubset(t *testing.T) dbx.Config {
 	t.Helper()
 	for _, name := range []string{gen.NameAnalysis, gen.NameESS} {
@@ -202,9 +201,7 @@ func migrateSubset(t *testing.T) dbx.Config {
 			t.Fatalf("test setup: %s must not be in the subset", name)
 		}
 	}
-	prefix := testdb.Prefix()
-	testdb.Migrated(t, prefix, subset...)
-	return testConfig(t, prefix)
+	return testConfig(t, hubtest.New(t, subset...))
 }
 
 func sorted(names []string) []string {

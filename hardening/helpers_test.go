@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -13,16 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/solarhub/hubdb/internal/devdb"
-	"github.com/solarhub/hubdb/internal/testdb"
 )
 
 // startServer starts a private MariaDB with opts and stops it when the test
-// ends. It needs mariadbd; like the tests on the shared server, it is
-// skipped under -short when HUBDB_TEST_DSN is unset.
+// ends. It needs mariadbd, as does the private test server of hubtest.
 func startServer(t *testing.T, opts devdb.Options) *devdb.Server {
 	t.Helper()
-	testdb.Server(t) // the same skip-or-fail rule as every server test
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := devdb.Start(ctx, opts)
@@ -109,4 +109,19 @@ func randomHex(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// serverDB is a plain *sql.DB on server with no database selected (for
+// statements such as CREATE USER), closed when the test ends.
+func serverDB(t *testing.T, server *mysql.Config) *sql.DB {
+	t.Helper()
+	server = server.Clone()
+	server.DBName = ""
+	connector, err := mysql.NewConnector(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/solarhub/hubdb/config"
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/gen/maintenance"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/migration"
 )
 
@@ -75,8 +75,11 @@ func (l *lockedBuffer) String() string {
 // a panic raised inside a transaction. No captured text may contain any of
 // the passwords.
 func TestNoSecretInOutputs(t *testing.T) {
-	server := testdb.Server(t)
-	root := testdb.Open(t, "")
+	// The test's own databases: maintenance is migrated by the CLI below,
+	// ess stays empty unless a refusal below fails.
+	d := hubtest.Empty(t, "maintenance", "ess")
+	server := d.Server()
+	root := serverDB(t, server)
 	ctx := context.Background()
 	suffix := randomHex(t)
 	admin, app := "hubdb_t"+suffix+"a", "hubdb_t"+suffix+"b"
@@ -89,9 +92,7 @@ func TestNoSecretInOutputs(t *testing.T) {
 			}
 		}
 	})
-	prefix := testdb.Prefix()
-	testdb.DropOnCleanup(t, prefix+"maintenance")
-	testdb.DropOnCleanup(t, prefix+"ess") // never created, unless a refusal below fails
+	prefix := d.Prefix()
 	closed := closedAddr(t)
 	dsn := func(user, pw, addr string) string {
 		c := mysql.NewConfig()
@@ -101,7 +102,7 @@ func TestNoSecretInOutputs(t *testing.T) {
 	var c captures
 
 	// The CLI, as a process.
-	rootEnv := []string{"HUBDB_DSN=" + server.FormatDSN(), "HUBDB_DB_PREFIX=" + prefix}
+	rootEnv := d.Env()
 	users := []string{"--admin-user", admin, "--app-user", app, "--db", "maintenance"}
 	cli := func(what string, wantCode int, env []string, args ...string) {
 		t.Helper()
@@ -162,7 +163,7 @@ func TestNoSecretInOutputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		target := migration.Target{Name: "ess", Schema: prefix + "ess", Server: srv}
+		target := migration.Target{Name: "ess", Schema: d.Schema("ess"), Server: srv}
 		err = m.Up(ctx, target)
 		c.addErr("migration up, "+what, err)
 		if err == nil {
@@ -181,7 +182,7 @@ func TestNoSecretInOutputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		return dbx.Open(ctx, dbx.Config{Logger: logger, Defaults: pool,
-			DBs: []dbx.DBConfig{{Name: "maintenance", Schema: prefix + "maintenance", Server: srv}}})
+			DBs: []dbx.DBConfig{{Name: "maintenance", Schema: d.Schema("maintenance"), Server: srv}}})
 	}
 	_, err := open(wrongPw, server.Addr, dbx.Pool{})
 	c.addErr("dbx.Open, wrong password", err)

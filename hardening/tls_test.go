@@ -14,7 +14,6 @@ import (
 	"github.com/solarhub/hubdb/config"
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/internal/devdb"
-	"github.com/solarhub/hubdb/internal/testdb"
 )
 
 // TestTLS runs a private MariaDB with a throwaway CA and
@@ -35,8 +34,9 @@ func TestTLS(t *testing.T) {
 	}
 	srv := startServer(t, devdb.Options{TLS: certs, Args: []string{"--require-secure-transport=ON"}})
 	dsn := "root@tcp(" + srv.Addr() + ")/"
-	prefix := testdb.Prefix() // dropped with the private server
-	withCA := []string{"HUBDB_DSN=" + dsn, "HUBDB_TLS_CA=" + certs.CA, "HUBDB_DB_PREFIX=" + prefix}
+	// The databases below are the production names on a server of this
+	// test alone, gone when it stops: no prefix.
+	withCA := []string{"HUBDB_DSN=" + dsn, "HUBDB_TLS_CA=" + certs.CA}
 
 	t.Run("with the CA the session is encrypted", func(t *testing.T) {
 		for _, env := range [][]string{
@@ -98,9 +98,9 @@ func TestTLS(t *testing.T) {
 			env   []string
 			parts []string
 		}{
-			{"no TLS", []string{"HUBDB_DSN=" + dsn, "HUBDB_DB_PREFIX=" + prefix},
+			{"no TLS", []string{"HUBDB_DSN=" + dsn},
 				[]string{"migrate status ess", "access denied", "requires TLS, connect with TLS", "HUBDB_TLS_CA"}},
-			{"another CA", []string{"HUBDB_DSN=" + dsn, "HUBDB_TLS_CA=" + otherCA.CA, "HUBDB_DB_PREFIX=" + prefix},
+			{"another CA", []string{"HUBDB_DSN=" + dsn, "HUBDB_TLS_CA=" + otherCA.CA},
 				[]string{"migrate status ess", "TLS connection failed at " + srv.Addr(), "certificate signed by unknown authority", "HUBDB_TLS_CA"}},
 		} {
 			r := runHubdb(t, tt.env, "migrate", "status", "--db", "ess")

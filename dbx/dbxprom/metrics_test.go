@@ -11,7 +11,7 @@ import (
 
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/dbx/dbxprom"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // TestObserveCountsEachKind feeds synthetic events through the hook that
@@ -100,20 +100,14 @@ func TestObserveCountsEachKind(t *testing.T) {
 	}
 }
 
-// openManager creates empty, uniquely prefixed databases names on the test
-// server and opens a Manager on them (pool size 1, overflow 2).
+// openManager gives the test its own empty databases names on the test
+// server and opens a Manager on them (pool size 1, overflow 2, no server
+// budget).
 func openManager(t *testing.T, names ...string) *dbx.Manager {
 	t.Helper()
-	prefix := testdb.Prefix()
-	admin := testdb.Open(t, "")
-	cfg := dbx.Config{Defaults: dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(2)}}
-	for _, name := range names {
-		testdb.DropOnCleanup(t, prefix+name)
-		if _, err := admin.Exec("CREATE DATABASE `" + prefix + name + "`"); err != nil {
-			t.Fatal(err)
-		}
-		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: name, Schema: prefix + name, Server: testdb.Server(t)})
-	}
+	cfg := hubtest.Empty(t, names...).Config()
+	cfg.Defaults = dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(2)}
+	cfg.ServerBudget = 0
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	m, err := dbx.Open(ctx, cfg)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/scenario"
-	"github.com/solarhub/hubdb/internal/testdb"
 )
 
 // TestScenario runs the scenario with N = 20 and 200 on both pools
@@ -20,14 +20,13 @@ import (
 // (14 rounds of a 100 ms call exceed the 1 s pool timeout), so some
 // requests get pool timeouts and the held transactions are reported idle.
 func TestScenario(t *testing.T) {
-	prefix := testdb.Prefix()
-	testdb.Migrated(t, prefix, "ess")
+	d := hubtest.New(t, "ess")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var steps []string
 	rep, err := scenario.Run(ctx, scenario.Config{
-		Server:      testdb.Server(t),
-		Schema:      prefix + "ess",
+		Server:      d.Server(),
+		Schema:      d.Schema("ess"),
 		Requests:    []int{20, 200},
 		OverloadFor: 500 * time.Millisecond,
 		Progress:    func(s string) { steps = append(steps, s) },

@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/dbx"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 )
 
 // seeded lists the databases seed writes.
 var seeded = []string{"account", "site", "device", "pv", "ess", "meter", "schedule", "tariff", "alarm", "analysis"}
 
-// fixture is a set of freshly migrated databases under one prefix with a
-// dbx Manager on them.
+// fixture is the test's own migrated databases with a dbx Manager on them.
 type fixture struct {
 	m   *dbx.Manager
 	sql map[string]*sql.DB // by logical name, for checks outside dbx
@@ -22,12 +21,14 @@ type fixture struct {
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	prefix := testdb.Prefix()
-	dbs := testdb.Migrated(t, prefix, seeded...)
-	cfg := dbx.Config{Defaults: dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(4), Timeout: 30 * time.Second}}
+	d := hubtest.New(t, seeded...)
+	dbs := make(map[string]*sql.DB, len(seeded))
 	for _, name := range seeded {
-		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: name, Schema: prefix + name, Server: testdb.Server(t)})
+		dbs[name] = d.DB(name)
 	}
+	cfg := d.Config()
+	cfg.Defaults = dbx.Pool{Size: dbx.Int(4), Overflow: dbx.Int(4), Timeout: 30 * time.Second}
+	cfg.ServerBudget = 0 // the pools alone bound the seeder's concurrency (BenchmarkRun measures it)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	m, err := dbx.Open(ctx, cfg)

@@ -17,9 +17,9 @@ var now = time.Date(2025, 6, 22, 8, 0, 0, 0, time.UTC)
 // TestAPI serves the API on only the databases it declares (api.Databases):
 // an endpoint that used another one would fail here.
 func TestAPI(t *testing.T) {
-	prefix, dbs := migrateAll(t)
+	d, dbs := migrateAll(t)
 	f := seedFixture(t, dbs)
-	s := startAPI(t, prefix, smallPools, api.Options{Now: func() time.Time { return now }}, api.Databases...)
+	s := startAPI(t, d, smallPools, api.Options{Now: func() time.Time { return now }}, api.Databases...)
 
 	t.Run("healthz", func(t *testing.T) {
 		sameJSON(t, "healthz", s.getJSON(t, "/healthz"), fmt.Sprintf(`{"status": "ok", "databases": %d}`, len(api.Databases)))
@@ -216,9 +216,9 @@ func TestAPI(t *testing.T) {
 // TestBadInput checks that invalid requests get a 4xx with a JSON reason,
 // never a 500.
 func TestBadInput(t *testing.T) {
-	prefix, dbs := migrateAll(t)
+	d, dbs := migrateAll(t)
 	f := seedFixture(t, dbs)
-	s := startAPI(t, prefix, smallPools, api.Options{Now: func() time.Time { return now }}, api.Databases...)
+	s := startAPI(t, d, smallPools, api.Options{Now: func() time.Time { return now }}, api.Databases...)
 	site, bat, bat2 := f.site, f.bat, f.bat2
 	sched := fmt.Sprintf("/v1/sites/%d/batteries/%d/schedule/2025-06-22", site, bat)
 	slot := `{"start": "10:00", "mode": "charge", "power_w": 100}`

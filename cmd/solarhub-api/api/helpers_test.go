@@ -22,13 +22,14 @@ import (
 	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/dbx/dbxprom"
 	"github.com/solarhub/hubdb/gen"
-	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/schema"
 )
 
-// migrateAll creates and migrates every database of schema/ under a new
-// prefix (the same set as the registry's, checked).
-func migrateAll(t *testing.T) (prefix string, dbs map[string]*sql.DB) {
+// migrateAll gives the test its own migrated copies of every database of
+// schema/ (the same set as the registry's, checked) and a plain *sql.DB on
+// each.
+func migrateAll(t *testing.T) (*hubtest.Databases, map[string]*sql.DB) {
 	t.Helper()
 	names, err := schema.Databases(schema.FS)
 	if err != nil {
@@ -37,22 +38,27 @@ func migrateAll(t *testing.T) (prefix string, dbs map[string]*sql.DB) {
 	if !slices.Equal(names, gen.Names) {
 		t.Fatalf("schema/ lists %v, the registry %v", names, gen.Names)
 	}
-	prefix = testdb.Prefix()
-	return prefix, testdb.Migrated(t, prefix, names...)
+	d := hubtest.New(t, names...)
+	dbs := make(map[string]*sql.DB, len(names))
+	for _, name := range names {
+		dbs[name] = d.DB(name)
+	}
+	return d, dbs
 }
 
 // apiServer is the real handler on a real listener, over dbx pools on the
-// databases under prefix.
+// test's databases.
 type apiServer struct {
 	*httptest.Server
 	m *dbx.Manager
 }
 
-// startAPI opens the pools of the databases named (all when none is)
-// under prefix with pool defaults p and serves the API with its metrics.
-func startAPI(t *testing.T, prefix string, p dbx.Pool, opts api.Options, names ...string) apiServer {
+// startAPI opens the pools of the databases named (all when none is) of
+// d, configured through the config loader as the API's main does, with
+// pool defaults p and serves the API with its metrics.
+func startAPI(t *testing.T, d *hubtest.Databases, p dbx.Pool, opts api.Options, names ...string) apiServer {
 	t.Helper()
-	conf, err := config.Load("", []string{"HUBDB_DSN=" + testdb.Server(t).FormatDSN(), "HUBDB_DB_PREFIX=" + prefix})
+	conf, err := config.Load("", d.Env())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,8 @@ func scrape(t *testing.T, s apiServer) map[string]float64 {
 // scrapes again, and checks the counters and histograms of the databases
 // the requests used moved, and that every pool's series exist.
 func TestMetricsMoveUnderLoad(t *testing.T) {
-	prefix, _ := migrateAll(t)
-	s := startAPI(t, prefix, smallPools, api.Options{})
+	d, _ := migrateAll(t)
+	s := startAPI(t, d, smallPools, api.Options{})
 	rep, err := seed.Run(context.Background(), s.m, seed.Config{Sites: 4, Interval: time.Hour, OrgSlug: "metrics"})
 	if err != nil {
 		t.Fatal(err)

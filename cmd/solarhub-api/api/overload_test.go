@@ -44,9 +44,9 @@ func onePool(timeout time.Duration) dbx.Pool {
 }
 
 func TestPoolTimeoutIs503(t *testing.T) {
-	prefix, dbs := migrateAll(t)
+	d, dbs := migrateAll(t)
 	f := seedFixture(t, dbs)
-	s := startAPI(t, prefix, onePool(200*time.Millisecond), api.Options{Now: func() time.Time { return now }})
+	s := startAPI(t, d, onePool(200*time.Millisecond), api.Options{Now: func() time.Time { return now }})
 	release := holdSite(t, s)
 	status, h, body := s.call(t, http.MethodGet, fmt.Sprintf("/v1/sites/%d/latest", f.site), "", "")
 	release()
@@ -65,9 +65,9 @@ func TestPoolTimeoutIs503(t *testing.T) {
 }
 
 func TestRequestDeadlineIs504(t *testing.T) {
-	prefix, dbs := migrateAll(t)
+	d, dbs := migrateAll(t)
 	f := seedFixture(t, dbs)
-	s := startAPI(t, prefix, onePool(time.Minute), api.Options{
+	s := startAPI(t, d, onePool(time.Minute), api.Options{
 		Now: func() time.Time { return now }, RequestTimeout: 150 * time.Millisecond,
 	})
 	release := holdSite(t, s)
