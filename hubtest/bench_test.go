@@ -238,4 +238,3 @@ func msQuantile(ds []time.Duration, q float64) float64 {
 	i = max(0, min(i, len(s)-1))
 	return float64(s[i]) / float64(time.Millisecond)
 }
-

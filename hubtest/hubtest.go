@@ -91,6 +91,13 @@ func New(t TB, names ...string) *Databases {
 	return defaultKit.New(t, names...)
 }
 
+// Reserve gives the test names for databases that do not exist yet: see
+// [Kit.Reserve].
+func Reserve(t TB, names ...string) *Databases {
+	t.Helper()
+	return defaultKit.Reserve(t, names...)
+}
+
 // Hub gives the test a *gen.Hub on its own migrated copies of names (all
 // when none): see [Kit.Hub].
 func Hub(t TB, names ...string) *gen.Hub {
@@ -153,6 +160,17 @@ func (k *Kit) New(t TB, names ...string) *Databases {
 func (k *Kit) Empty(t TB, names ...string) *Databases {
 	t.Helper()
 	return k.create(t, testdb.Empty, names)
+}
+
+// Reserve is New without creating anything: the names (under the test's
+// prefix, like New's) are the test's, no database of them exists, and
+// whichever of them exist when the test ends (the code under test created
+// them, e.g. `hubdb migrate up` with [Databases.Env]) are dropped or kept
+// like New's. It is for tests of what creates databases, or of a database
+// that is missing.
+func (k *Kit) Reserve(t TB, names ...string) *Databases {
+	t.Helper()
+	return k.create(t, testdb.Reserved, names)
 }
 
 // Hub is New followed by [Databases.Hub]: a hub on the test's databases,
@@ -219,10 +237,11 @@ type Databases struct {
 	server *mysql.Config
 	out    *tbOut
 
-	mu     sync.Mutex
-	dbs    map[string]*sql.DB
-	hub    *gen.Hub
-	closed []func() error
+	mu      sync.Mutex
+	dbs     map[string]*sql.DB
+	hub     *gen.Hub
+	closed  []func() error
+	dropped bool
 }
 
 // Names are the logical names of the databases, in the order asked for.
@@ -368,19 +387,52 @@ func closeHub(hub *gen.Hub) error {
 	return err
 }
 
-// cleanup closes what the test opened and drops the databases, or keeps
-// them when the test failed or keeping was asked for.
-func (d *Databases) cleanup() {
+// Drop closes what the test opened on the databases and drops them now,
+// before the test ends (a benchmark's iteration, a test that makes many
+// sets one after another); the end of the test then has nothing left to
+// do for them. Any error fails the test.
+func (d *Databases) Drop() {
+	d.t.Helper()
+	d.mu.Lock()
+	dropped := d.dropped
+	d.dropped = true
+	d.mu.Unlock()
+	if dropped {
+		return
+	}
+	d.closeAll()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := d.set.Drop(ctx); err != nil {
+		d.t.Fatalf("hubtest: drop the test's databases: %v", err)
+	}
+}
+
+// closeAll closes what the test opened on the databases, last first.
+func (d *Databases) closeAll() {
 	d.mu.Lock()
 	closers := d.closed
 	d.closed = nil
+	d.hub, d.dbs = nil, nil
 	d.mu.Unlock()
 	for i := len(closers) - 1; i >= 0; i-- {
 		if err := closers[i](); err != nil {
 			d.t.Errorf("hubtest: %v", err)
 		}
 	}
+}
+
+// cleanup closes what the test opened and drops the databases, or keeps
+// them when the test failed or keeping was asked for.
+func (d *Databases) cleanup() {
+	d.closeAll()
 	d.out.stop()
+	d.mu.Lock()
+	dropped := d.dropped
+	d.mu.Unlock()
+	if dropped {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	keep := d.kit.Keep || os.Getenv(testdb.EnvKeep) != ""

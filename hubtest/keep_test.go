@@ -11,6 +11,7 @@ import (
 	"github.com/solarhub/hubdb/gen"
 	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/testdb"
+	"github.com/solarhub/hubdb/migration"
 )
 
 // fakeT is a hubtest.TB whose failure and cleanups the test controls.
@@ -172,5 +173,40 @@ func TestUnknownDatabase(t *testing.T) {
 	f.run(func() { hubtest.New(f, "esss") })
 	if log := f.log(); !f.Failed() || !strings.Contains(log, `"esss" is not a database`) || !strings.Contains(log, strings.Join(gen.Names, ", ")) {
 		t.Errorf("an unknown database: %s", log)
+	}
+}
+
+// TestReserveAndDrop: reserved names exist only once the code under test
+// creates them, and are dropped at the end all the same; Drop drops a set
+// before the test ends.
+func TestReserveAndDrop(t *testing.T) {
+	f := &fakeT{name: "TestReserve"}
+	var reserved, dropped *hubtest.Databases
+	f.run(func() {
+		reserved = hubtest.Reserve(f, gen.NameESS, gen.NamePV)
+		for _, n := range reserved.Names() {
+			if schemaExists(t, reserved.Schema(n)) {
+				t.Errorf("reserved %s exists before anything created it", reserved.Schema(n))
+			}
+		}
+		var m migration.Migrator
+		if err := m.Up(context.Background(), reserved.Target(gen.NameESS)); err != nil {
+			t.Fatal(err)
+		}
+		if !schemaExists(t, reserved.Schema(gen.NameESS)) {
+			t.Fatal("migrate up did not create the reserved database")
+		}
+		dropped = hubtest.New(f, gen.NameSite)
+		_ = dropped.DB(gen.NameSite).Ping()
+		dropped.Drop()
+		if schemaExists(t, dropped.Schema(gen.NameSite)) {
+			t.Error("Drop left the database")
+		}
+	})
+	if f.Failed() {
+		t.Fatalf("the test failed: %s", f.log())
+	}
+	if schemaExists(t, reserved.Schema(gen.NameESS)) {
+		t.Error("the reserved database the test created is left after it passed")
 	}
 }

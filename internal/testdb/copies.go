@@ -26,6 +26,10 @@ const (
 	// Empty databases are created with the schemas' character set and
 	// nothing in them, for tests of the migrations themselves.
 	Empty
+	// Reserved names are the set's, but nothing is created: for tests of
+	// what creates a database (hubdb migrate up) or of a missing one. Drop
+	// drops whichever of them exist.
+	Reserved
 )
 
 // Set is the databases of one test: copies of logical databases under one
@@ -72,6 +76,7 @@ func (e *Engine) Create(ctx context.Context, source fs.FS, mode Mode, names ...s
 			fmt.Fprintf(&b, "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n", quoteIdent(s.Schemas[n]))
 		}
 		_, err = e.admin.ExecContext(ctx, b.String())
+	case Reserved:
 	default:
 		err = fmt.Errorf("unknown mode %d", mode)
 	}
