@@ -355,8 +355,7 @@ func measureIngest(b *testing.B, srv *mysql.Config, w ingestWay, rows []ess.Inse
 	var wall, cpu time.Duration
 	var peak, base, alloc float64
 	for range b.N {
-		iter := newIteration(b)
-		d := hubtest.New(iter, "ess")
+		d := hubtest.New(b, "ess")
 		db := d.DB("ess")
 		run, closeFn := w.open(b, srv, d.Schema("ess"), db)
 
@@ -389,7 +388,7 @@ func measureIngest(b *testing.B, srv *mysql.Config, w ingestWay, rows []ess.Inse
 		}
 		base = float64(heap0)
 		alloc += float64(ms.TotalAlloc - alloc0)
-		iter.end() // drops the iteration's database
+		d.Drop() // the iteration's database holds every row: dropped now, not when b ends
 	}
 	const mb = 1 << 20
 	b.ReportMetric(float64(want.rows)*float64(b.N)/wall.Seconds(), "rows/s")
@@ -398,32 +397,6 @@ func measureIngest(b *testing.B, srv *mysql.Config, w ingestWay, rows []ess.Inse
 	b.ReportMetric(peak/mb, "peak-heap-MB")
 	b.ReportMetric(base/mb, "base-heap-MB")
 	b.ReportMetric(alloc/mb/float64(b.N), "alloc-MB")
-}
-
-// iteration is a hubtest.TB of b for one iteration: the cleanups of what
-// the kit makes for it run at end, right after the iteration, rather than
-// when the benchmark ends (each iteration's database holds every row), or
-// when b ends if the iteration did not get to end.
-type iteration struct {
-	*testing.B
-	cleanups []func()
-}
-
-func newIteration(b *testing.B) *iteration {
-	it := &iteration{B: b}
-	b.Cleanup(it.end)
-	return it
-}
-
-// Cleanup registers f to run at end.
-func (it *iteration) Cleanup(f func()) { it.cleanups = append(it.cleanups, f) }
-
-// end runs the cleanups registered so far, last first.
-func (it *iteration) end() {
-	for i := len(it.cleanups) - 1; i >= 0; i-- {
-		it.cleanups[i]()
-	}
-	it.cleanups = nil
 }
 
 // heapSampler records the highest Go heap in use (HeapInuse: the

@@ -75,9 +75,10 @@ func (l *lockedBuffer) String() string {
 // a panic raised inside a transaction. No captured text may contain any of
 // the passwords.
 func TestNoSecretInOutputs(t *testing.T) {
-	// The test's own databases: maintenance is migrated by the CLI below,
-	// ess stays empty unless a refusal below fails.
-	d := hubtest.Empty(t, "maintenance", "ess")
+	// The test's own names, no database yet: the admin user's migrate up
+	// below creates maintenance; ess is never created, unless a refusal
+	// below fails.
+	d := hubtest.Reserve(t, "maintenance", "ess")
 	server := d.Server()
 	root := serverDB(t, server)
 	ctx := context.Background()

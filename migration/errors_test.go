@@ -190,10 +190,8 @@ func TestNoSuchVersion(t *testing.T) {
 // nothing; status reports it as missing.
 func TestMissingDatabase(t *testing.T) {
 	m := migration.Migrator{Source: goodFS(), NoCreate: true}
-	// A name under the prefix of the test's own databases that the kit did
-	// not create: it does not exist, and nothing else can take it.
-	d := emptyDemo(t, m.Source)
-	target := migration.Target{Name: "demo", Schema: d.Prefix() + "demo_absent", Server: d.Server()}
+	// Reserved: it does not exist, and is dropped if a refusal creates it.
+	target := (&hubtest.Kit{Source: m.Source}).Reserve(t, "demo").Target("demo")
 	ctx := context.Background()
 	for op, err := range map[string]error{
 		"down":     m.Down(ctx, target),

@@ -66,7 +66,7 @@ func TestDirty(t *testing.T) {
 // fail with one line naming it and how to create it, and create nothing;
 // up --no-create refuses too.
 func TestMissing(t *testing.T) {
-	env, prefix := testEnv(t, "pv") // ess is not among the test's databases: it does not exist
+	env, prefix := reservedEnv(t, "ess") // does not exist; dropped if a bug creates it
 	for _, args := range [][]string{
 		{"down", "--db", "ess", "--yes"},
 		{"goto", "1", "--db", "ess"},
@@ -111,7 +111,7 @@ func TestUnreachable(t *testing.T) {
 // with one line naming the database, the cause and the fix; neither
 // password appears anywhere.
 func TestAccessDenied(t *testing.T) {
-	d := hubtest.Empty(t, "pv") // ess is not among the test's databases: up must create it
+	d := hubtest.Reserve(t, "ess", "pv") // neither exists; up must create ess, and is refused
 	env, prefix, server := d.Env(), d.Prefix(), d.Server()
 	suffix := randomHex(t)
 	user, right, wrong := "hubdb_t"+suffix, "Right"+suffix+"Pw", "Wrong"+suffix+"Pw"

@@ -25,7 +25,7 @@ import (
 // user cannot create users or touch other databases either. The passwords
 // never appear in any output.
 func TestGrants(t *testing.T) {
-	d := hubtest.Empty(t)
+	d := hubtest.Reserve(t) // no database exists yet: the admin user creates them
 	env, prefix, server := d.Env(), d.Prefix(), d.Server()
 	root := serverDB(t, server)
 	ctx := context.Background()
@@ -80,7 +80,7 @@ func TestGrants(t *testing.T) {
 		t.Fatalf("after --apply, %d of the 2 users exist", c)
 	}
 
-	// The admin user migrates every database.
+	// The admin user migrates every database, creating them.
 	adminEnv := []string{"HUBDB_DSN=" + userDSN(server, admin, adminPw), "HUBDB_DB_PREFIX=" + prefix}
 	r = hubdb(t, adminEnv, nil, "migrate", "up", "--all")
 	wantCode(t, r, exitOK)

@@ -46,6 +46,16 @@ func testEnv(t *testing.T, names ...string) (env []string, prefix string) {
 	return d.Env(), d.Prefix()
 }
 
+// reservedEnv reserves names (every database when none is named) for the
+// test: none of them exists yet, and whichever of them the commands create
+// are dropped when it ends. It returns the environment pointing hubdb at
+// them and their prefix.
+func reservedEnv(t *testing.T, names ...string) (env []string, prefix string) {
+	t.Helper()
+	d := hubtest.Reserve(t, names...)
+	return d.Env(), d.Prefix()
+}
+
 // serverDB is a plain *sql.DB on server with no database selected (for
 // statements such as CREATE USER), closed when the test ends.
 func serverDB(t *testing.T, server *mysql.Config) *sql.DB {

@@ -40,21 +40,24 @@ func wantProgress(t *testing.T, out string, n int) {
 }
 
 // TestRoundTrip is acceptance item 3: up --all, status, down --all --yes,
-// up --all on one set of empty databases, and up --all on a fresh set; the
-// schema after the round trip and on the fresh set equals the schema after
-// the first up.
+// up --all on one set of databases that do not exist yet, and up --all on
+// a fresh set; the schema after the round trip and on the fresh set equals
+// the schema after the first up.
 func TestRoundTrip(t *testing.T) {
-	d := hubtest.Empty(t)
+	d := hubtest.Reserve(t)
 	env, prefix := d.Env(), d.Prefix()
 	names := databaseNames(t)
 	db := serverDB(t, d.Server())
 
-	wantStates(t, env, prefix, "0", "pending") // empty: no version table yet
+	wantStates(t, env, prefix, "-", "missing")
 	start := time.Now()
 	r := hubdb(t, env, nil, "migrate", "up", "--all")
-	t.Logf("hubdb migrate up --all on empty databases: %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("hubdb migrate up --all on a fresh set: %v", time.Since(start).Round(time.Millisecond))
 	wantCode(t, r, exitOK)
 	wantProgress(t, r.out, len(names))
+	if !strings.Contains(r.out, "(created "+prefix+"ess)") {
+		t.Errorf("up --all did not report creating %sess:\n%s", prefix, r.out)
+	}
 	wantStates(t, env, prefix, "latest", "ok")
 	before := map[string][]string{}
 	for _, name := range names {
@@ -79,7 +82,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 
-	d2 := hubtest.Empty(t)
+	d2 := hubtest.Reserve(t)
 	r = hubdb(t, d2.Env(), nil, "migrate", "up", "--all")
 	wantCode(t, r, exitOK)
 	for _, name := range names {
@@ -90,10 +93,11 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestConcurrentUp runs two "hubdb migrate up --all" at once on the same
-// fresh databases: both succeed (one waits for the other's lock per
-// database) and every database ends at its latest version, clean.
+// fresh databases (none exists yet): both succeed (one waits for the
+// other's lock per database) and every database ends at its latest
+// version, clean.
 func TestConcurrentUp(t *testing.T) {
-	env, prefix := testEnv(t)
+	env, prefix := reservedEnv(t)
 	var wg sync.WaitGroup
 	results := make([]result, 2)
 	for i := range results {
@@ -108,10 +112,9 @@ func TestConcurrentUp(t *testing.T) {
 }
 
 // TestSomeDatabases: --db picks databases (repeatable, flags after the
-// command) and leaves the others alone (ev, which the test does not have,
-// stays missing); steps and goto move one database.
+// command), the others stay missing; steps and goto move one database.
 func TestSomeDatabases(t *testing.T) {
-	env, prefix := testEnv(t, "ess", "pv")
+	env, prefix := reservedEnv(t, "ess", "pv", "ev") // ev is dropped too if a bug creates it
 	wantCode(t, hubdb(t, env, nil, "migrate", "up", "--db", "ess", "--db=pv"), exitOK)
 	r := hubdb(t, env, nil, "migrate", "status", "--db", "ess", "--db", "pv", "--db", "ev")
 	wantCode(t, r, exitOK)
