@@ -442,16 +442,20 @@ func (d *Databases) cleanup() {
 		}
 		return
 	}
-	if err := d.set.Keep(ctx, d.t.Name()); err != nil {
-		d.t.Errorf("hubtest: keep the test's databases: %v", err)
-	}
 	why := "the test failed"
 	if !d.t.Failed() {
 		why = "keeping was asked for"
 	}
-	d.t.Logf("hubtest: %s: its databases are kept: %s\n\tconnect: %s\n\tdrop:    %s",
-		why, strings.Join(d.physical(), ", "), connectCommand(d.server, d.set.Schemas[d.set.Names[0]]),
-		dropCommand(d.server, d.set.Prefix))
+	kept, err := d.set.Keep(ctx, d.t.Name())
+	switch {
+	case err != nil:
+		d.t.Errorf("hubtest: keep the test's databases: %v", err)
+	case len(kept) == 0:
+		d.t.Logf("hubtest: %s: none of its reserved databases (%s) was created", why, strings.Join(d.physical(), ", "))
+	default:
+		d.t.Logf("hubtest: %s: its databases are kept: %s\n\tconnect: %s\n\tdrop:    %s",
+			why, strings.Join(kept, ", "), connectCommand(d.server, kept[0]), dropCommand(d.server, d.set.Prefix))
+	}
 }
 
 func (d *Databases) physical() []string {

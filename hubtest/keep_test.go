@@ -210,3 +210,28 @@ func TestReserveAndDrop(t *testing.T) {
 		t.Error("the reserved database the test created is left after it passed")
 	}
 }
+
+// TestFailedReserveKeepsWhatExists: a failing test keeps, and names, only
+// the reserved databases its code created.
+func TestFailedReserveKeepsWhatExists(t *testing.T) {
+	f := &fakeT{name: "TestReserveFails"}
+	var d *hubtest.Databases
+	f.run(func() {
+		d = hubtest.Reserve(f, gen.NameESS, gen.NamePV)
+		var m migration.Migrator
+		if err := m.Up(context.Background(), d.Target(gen.NamePV)); err != nil {
+			t.Fatal(err)
+		}
+		f.Errorf("failing on purpose")
+	})
+	admin := testdb.Connect(d.Server())
+	defer admin.Close()
+	defer func() { _ = testdb.Drop(context.Background(), admin, []string{d.Schema(gen.NamePV)}) }()
+	log := f.log()
+	if !strings.Contains(log, "its databases are kept: "+d.Schema(gen.NamePV)+"\n") || strings.Contains(log, d.Schema(gen.NameESS)) {
+		t.Errorf("the log should name only the created %s:\n%s", d.Schema(gen.NamePV), log)
+	}
+	if !schemaExists(t, d.Schema(gen.NamePV)) {
+		t.Error("the created reserved database was not kept")
+	}
+}

@@ -181,13 +181,27 @@ func (s *Set) physical() []string {
 	return out
 }
 
-// Keep marks the set's databases as kept for the test named test: no sweep
-// drops them; `hubdb testdb drop` does.
-func (s *Set) Keep(ctx context.Context, test string) error {
+// Keep marks the set's databases that exist (a Reserved set's may not) as
+// kept for the test named test, so that no sweep drops them (`hubdb testdb
+// drop` does), and returns their names.
+func (s *Set) Keep(ctx context.Context, test string) ([]string, error) {
+	var existing []string
+	for _, name := range s.physical() {
+		var n int
+		if err := s.e.admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			existing = append(existing, name)
+		}
+	}
+	if len(existing) == 0 {
+		return nil, nil
+	}
 	var b strings.Builder
-	args := make([]any, 0, 2*len(s.Names))
+	args := make([]any, 0, 2*len(existing))
 	b.WriteString("REPLACE INTO " + quoteIdent(metaSchema) + ".kept (name, test, kept_at) VALUES ")
-	for i, name := range s.physical() {
+	for i, name := range existing {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -195,5 +209,5 @@ func (s *Set) Keep(ctx context.Context, test string) error {
 		args = append(args, name, test)
 	}
 	_, err := s.e.admin.ExecContext(ctx, b.String(), args...)
-	return err
+	return existing, err
 }

@@ -192,7 +192,7 @@ func TestSweepDropsWhatEndedRunsLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := kept.Keep(ctx, "TestSomething/failed"); err != nil {
+	if names, err := kept.Keep(ctx, "TestSomething/failed"); err != nil || len(names) != 1 {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = Drop(ctx, running.admin, []string{kept.Schemas["site"]}) })
