@@ -390,7 +390,9 @@ func eqInt(p *int, n int) bool { return p != nil && *p == n }
 func TestPrefixRules(t *testing.T) {
 	const fix = "; use lowercase letters, digits and _, starting with a letter and ending with _, e.g. stage_"
 	ok52 := "a" + strings.Repeat("b", 50) + "_" // 52 + len("notification") = 64
-	for _, p := range []string{"stage_", "t0a1b2c3_", "a_", "a__", "blue_green_", ok52} {
+	// _hubtest_1a2b3c4d_7_: a test's prefix from the test kit (the one
+	// accepted shape beginning with an underscore).
+	for _, p := range []string{"stage_", "t0a1b2c3_", "a_", "a__", "blue_green_", ok52, "_hubtest_1a2b3c4d_7_"} {
 		c, err := Load("", []string{"HUBDB_DB_PREFIX=" + p})
 		if err != nil {
 			t.Errorf("prefix %q: %v", p, err)
@@ -410,6 +412,8 @@ func TestPrefixRules(t *testing.T) {
 		{"upper case", "stage_A_", "character 7 is upper case (servers with lower_case_table_names=1 fold database names to lower case, others do not)"},
 		{"leading digit", "9lives_", "it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)"},
 		{"leading underscore", "_blue_", "it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)"},
+		{"not quite a test kit's", "_hubtest_1a2b3c4d_", "it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)"},
+		{"a test kit's template", "_hubtest_tpl_", "it must start with a letter (MySQL allows a digit there but warns that a name such as 1e1_ess can read as a number)"},
 		{"no trailing underscore", "blue", "it must end with _ (so stage_ess, not stageess, shows where the prefix ends)"},
 		{"too long", ok52 + "x_", "it has 54 characters, which makes the physical name of notification 66 characters, over MySQL's 64; use at most 52"},
 	}
