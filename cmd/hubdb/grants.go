@@ -185,12 +185,7 @@ func runGrants(ctx context.Context, args []string, s stdio, environ []string) in
 // passwords returns the users' passwords by grants.Who, from the
 // environment or, on a terminal, asked for.
 func passwords(s stdio, environ []string, o grantsOpts) (map[grants.Who]string, error) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
+	env := envMap(environ)
 	var in *bufio.Reader
 	out := map[grants.Who]string{}
 	for _, p := range []struct {

@@ -167,14 +167,3 @@ func printTestdbs(w io.Writer, list []testdb.Database) {
 	}
 	_ = tw.Flush()
 }
-
-// envMap turns "KEY=value" strings into a map; a later entry wins.
-func envMap(environ []string) map[string]string {
-	m := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
-}

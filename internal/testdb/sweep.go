@@ -35,7 +35,7 @@ func List(ctx context.Context, db *sql.DB, prefix string) ([]Database, error) {
 	if !IsKitName(prefix) && prefix != Marker[:len(Marker)-1] {
 		return nil, fmt.Errorf("testdb: prefix %q does not begin with %s: the kit lists and drops only its own databases", prefix, Marker)
 	}
-	names, err := dbStrings(ctx, db, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME", likePrefix(prefix))
+	names, err := queryStrings(ctx, db, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME", likePrefix(prefix))
 	if err != nil {
 		return nil, err
 	}
@@ -141,23 +141,6 @@ func dropCopies(ctx context.Context, db *sql.DB, names []string) error {
 	}
 	_, err := db.ExecContext(ctx, b.String())
 	return err
-}
-
-func dbStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
 
 // keptCopies reads the kit's table of kept copies; a server without the

@@ -240,8 +240,14 @@ func rowsInsert(ctx context.Context, conn *sql.Conn, schema, table string, cols 
 	return "INSERT INTO " + quoteIdent(table) + " (" + strings.Join(names, ", ") + ") VALUES " + strings.Join(tuples, ", "), nil
 }
 
-func queryStrings(ctx context.Context, conn *sql.Conn, query string, args ...any) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, query, args...)
+// queryer is a *sql.DB or a *sql.Conn.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryStrings returns the first column of every row of query.
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

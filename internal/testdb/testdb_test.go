@@ -256,7 +256,7 @@ func TestUnfinishedTemplateIsRebuilt(t *testing.T) {
 	defer set.Drop(ctx)
 	copyDB := set.Schemas["ess"]
 	var tables []string
-	if tables, err = dbStrings(ctx, e.admin, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1", copyDB); err != nil {
+	if tables, err = queryStrings(ctx, e.admin, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1", copyDB); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"child", "kinds", "odd", "parent", "schema_migrations"}; !slices.Equal(tables, want) {
