@@ -37,7 +37,7 @@ func TestTestdbListAndDrop(t *testing.T) {
 	r := hubdb(t, env, nil, "testdb", "list", kept.Prefix)
 	wantCode(t, r, exitOK)
 	for _, n := range kept.Names {
-		if !regexp.MustCompile(`(?m)^` + kept.Schemas[n] + ` +kept: TestSomething/sub at 20`).MatchString(r.out) {
+		if !regexp.MustCompile(`(?m)^` + kept.Schemas[n] + ` +kept: TestSomething/sub failed at 20`).MatchString(r.out) {
 			t.Errorf("list does not show %s as kept:\n%s", kept.Schemas[n], r.out)
 		}
 	}
