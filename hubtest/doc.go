@@ -12,8 +12,10 @@
 // names none); [New] returns the [Databases] themselves (physical names, a
 // dbx.Config, DSNs, plain *sql.DB handles) for tests that open their own
 // hub or use another client; [Empty] returns empty databases for tests of
-// migrations. A [Kit] changes the defaults: another server, pool settings,
-// fixtures.
+// migrations, and [Reserve] names that the code under test creates
+// (dropped at the end all the same); [Databases.Drop] drops a set before
+// the test ends. A [Kit] changes the defaults: another server, pool
+// settings, fixtures.
 //
 // # Which server
 //
