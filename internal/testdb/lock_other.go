@@ -9,3 +9,5 @@ var errNoPrivate = errors.New("testdb: the private test server needs a unix syst
 func lockFile(string) (func(), error) { return nil, errNoPrivate }
 
 func freeBytes(string) (uint64, error) { return 0, errNoPrivate }
+
+func processAlive(int) bool { return false }

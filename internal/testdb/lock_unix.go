@@ -5,6 +5,8 @@ package testdb
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -32,4 +34,14 @@ func freeBytes(path string) (uint64, error) {
 		return 0, err
 	}
 	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// processAlive reports whether process pid exists and, where /proc tells,
+// is a MariaDB server (a stale pid file may name a reused pid).
+func processAlive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	return err != nil || strings.HasPrefix(string(comm), "mariadbd") || strings.HasPrefix(string(comm), "mysqld")
 }

@@ -123,6 +123,20 @@ func startPrivate(ctx context.Context, dir, portFile string, logf func(string, .
 			return err
 		}
 	}
+	// A server that stopped itself may still be shutting down: it holds the
+	// datadir and the socket until it exits.
+	if b, err := os.ReadFile(filepath.Join(dir, "mariadbd.pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			deadline := time.Now().Add(time.Minute)
+			for processAlive(pid) && time.Now().Before(deadline) {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}
+	}
 	logf("testdb: %s is not set: starting the private MariaDB in %s", EnvDSN, dir)
 	srv, err := devdb.Start(ctx, devdb.Options{Dir: dir, Args: privateArgs})
 	if err != nil {
