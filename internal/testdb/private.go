@@ -144,7 +144,7 @@ func startPrivate(ctx context.Context, dir, portFile string, logf func(string, .
 	}
 	db := sql.OpenDB(mustConnector(adminConfig(srv.Config())))
 	defer db.Close()
-	if err := installIdleStop(ctx, db); err != nil {
+	if err := installIdleStop(ctx, db, idleCheck, idleChecks); err != nil {
 		return fmt.Errorf("testdb: private server: %w", err)
 	}
 	port := strings.TrimPrefix(srv.Addr(), "127.0.0.1:")
@@ -155,8 +155,8 @@ func startPrivate(ctx context.Context, dir, portFile string, logf func(string, .
 }
 
 // installIdleStop creates the event that shuts the server down once no
-// client has been connected for idleChecks checks in a row.
-func installIdleStop(ctx context.Context, db *sql.DB) error {
+// client has been connected for checks checks, every interval, in a row.
+func installIdleStop(ctx context.Context, db *sql.DB, interval time.Duration, checks int) error {
 	stmts := []string{
 		"CREATE DATABASE IF NOT EXISTS " + quoteIdent(metaSchema),
 		"CREATE TABLE IF NOT EXISTS " + quoteIdent(metaSchema) + ".idle (id INT PRIMARY KEY, checks INT NOT NULL)",
@@ -174,7 +174,7 @@ BEGIN
       SHUTDOWN;
     END IF;
   END IF;
-END`, quoteIdent(metaSchema), int(idleCheck/time.Second), idleChecks),
+END`, quoteIdent(metaSchema), max(int(interval/time.Second), 1), checks),
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
