@@ -7,10 +7,17 @@
 // sysbench_test.go) and BenchmarkScoped in scoped_test.go (the demo's
 // scoped pattern at N=2000, from internal/scenario), and BenchmarkIngest
 // in ingest_test.go (720,000 battery readings stored three ways: the
-// generated batch insert, single-row inserts, LOAD DATA LOCAL INFILE);
-// they need HUBDB_TEST_DSN and create (and drop) their own databases.
+// generated batch insert, single-row inserts, LOAD DATA LOCAL INFILE).
+// BenchmarkCompare needs HUBDB_TEST_DSN and creates (and drops) its own
+// databases, bench_<random> and bench_sb_<random>; BenchmarkScoped and
+// BenchmarkIngest take migrated ess databases from the test kit, package
+// hubtest (_hubtest_<process>_<n>_ess, dropped at the end of each; on the
+// server at HUBDB_TEST_DSN, else on the kit's private MariaDB).
 // cmd/report runs the first two in one go test run and BenchmarkIngest in
-// another, and writes BENCHMARKS.md at the repository root.
+// another, then the main module's BenchmarkKit and BenchmarkReplay (how
+// fast the kit makes a test's databases) on the server at HUBDB_TEST_DSN
+// and on the kit's private server, and writes BENCHMARKS.md at the
+// repository root.
 // This is a separate Go module so that GORM and sqlx never enter hubdb's
 // go.mod.
 //

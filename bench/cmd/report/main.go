@@ -1,15 +1,19 @@
 // Command report runs the bench module's BenchmarkCompare and
-// BenchmarkScoped in one go test run, then BenchmarkIngest in another,
-// and writes BENCHMARKS.md at the repository root: the exact commands, the
-// machine, one table per workload, concurrency and context style with
-// absolute numbers (ops/s, latency, client CPU per operation, connections
-// opened per second) and ratios to raw tuned and raw prepared
+// BenchmarkScoped in one go test run, then BenchmarkIngest in another, then
+// the kit block (the test kit's BenchmarkKit and BenchmarkReplay, from the
+// main module), and writes BENCHMARKS.md at the repository root: the exact
+// commands, the machine, one table per workload, concurrency and context
+// style with absolute numbers (ops/s, latency, client CPU per operation,
+// connections opened per second) and ratios to raw tuned and raw prepared
 // database/sql, the scoped pattern at N=2000, the ingest of 720,000
-// battery readings three ways (rows/s, ratios, peak heap, client CPU), and
-// the issues' targets as measured, each with a verdict computed from the
-// run.
+// battery readings three ways (rows/s, ratios, peak heap, client CPU), how
+// long a test waits for its databases from package hubtest and how long
+// their drop takes (three ways, on two servers), and the issues' targets as
+// measured, each with a verdict computed from the run.
 //
-// Run it from the bench module with a server in HUBDB_TEST_DSN:
+// Run it from the bench module with a server in HUBDB_TEST_DSN
+// (BenchmarkCompare needs it; the kit's benchmarks use it as the shared
+// server):
 //
 //	cd bench && HUBDB_TEST_DSN='root@tcp(127.0.0.1:3306)/' go run ./cmd/report
 //
@@ -29,8 +33,8 @@
 // BenchmarkIngest runs with -benchtime 1x and its own flags:
 // -ingest-rounds (default 1: about 70 s on 2 cores, most of it the
 // single-row way) and -ingest-rows (smaller smoke runs); -ingest=false
-// skips it. Its output is the "# ingest:" block at the end of
-// bench/last-run.txt (not committed; the report's raw output section holds
+// skips it. Its output is the "# ingest:" block of bench/last-run.txt,
+// after the main run (not committed; the report's raw output section holds
 // the same text). -ingest-only runs only BenchmarkIngest, replaces that
 // block of the -from file (default bench/last-run.txt, or, when it is
 // missing, the raw output of the -out file) with the new output and
@@ -41,6 +45,34 @@
 // -ingest-from file renders the ingest section from another saved output
 // (a plain `go test -bench '^BenchmarkIngest$'` output will do) without
 // changing last-run.txt.
+//
+// The kit block comes last: four go test runs from the repository root
+// (about 2.5 minutes on 2 cores), BenchmarkKit and BenchmarkReplay on the
+// server at HUBDB_TEST_DSN, then both again with HUBDB_TEST_DSN removed
+// from their environment, so that the kit uses its private MariaDB (tuned
+// for tests; started, or found running, by the kit):
+//
+//	go test -run '^$' -bench '^BenchmarkKit$' -benchtime 1x -timeout 30m ./hubtest/
+//	go test -run '^$' -bench '^BenchmarkReplay$' -benchtime 10x ./internal/testdb/
+//	env -u HUBDB_TEST_DSN go test -run '^$' -bench '^BenchmarkKit$' -benchtime 1x -timeout 30m ./hubtest/
+//	env -u HUBDB_TEST_DSN go test -run '^$' -bench '^BenchmarkReplay$' -benchtime 10x ./internal/testdb/
+//
+// Their output is the "# kit:" block at the end of bench/last-run.txt: a
+// header line with its time, duration and load average before and after,
+// then each run behind a "# kit: server=<shared|private> took=… cmd=…"
+// line, and after each server's runs a "# kit: server=… settings=…" line
+// with the server's version and settings, read (never changed) after them.
+// -kit=false skips the block; -kit-only runs only it, replaces the kit
+// block of the -from file (default bench/last-run.txt, or, when it is
+// missing, the raw output of the -out file) and renders from it:
+//
+//	cd bench && go run ./cmd/report -kit-only
+//
+// -kit-from file renders the kit section from another saved output without
+// changing last-run.txt: a kit block, or a plain go test output of the two
+// benchmarks (its results belong to one unnamed server, until a
+// "# kit: server=<name>" line names the server of the lines after it).
+//
 // The hand-written analysis in bench/ANALYSIS.md, if present, is copied
 // into the report under "Analysis".
 package main
@@ -120,6 +152,9 @@ func main() {
 	flag.IntVar(&o.ingestRows, "ingest-rows", 0, "BenchmarkIngest -ingest-rows: rows per way (0: the benchmark's 720,000)")
 	flag.StringVar(&o.ingestFrom, "ingest-from", "", "take the ingest results from this saved go test -bench output (of BenchmarkIngest) instead of running it or reading them from -from")
 	flag.BoolVar(&o.ingestOnly, "ingest-only", false, "run only BenchmarkIngest, replace the ingest block of the -from file (default bench/last-run.txt) with its output, and render from it")
+	flag.BoolVar(&o.kit, "kit", true, "also run the kit block (after the ingest): BenchmarkKit and BenchmarkReplay of the main module, on the server at HUBDB_TEST_DSN and on the kit's private server")
+	flag.StringVar(&o.kitFrom, "kit-from", "", "take the kit results from this saved output (a kit block, or a plain go test -bench output of BenchmarkKit and BenchmarkReplay) instead of running them or reading them from -from")
+	flag.BoolVar(&o.kitOnly, "kit-only", false, "run only the kit block, replace the kit block of the -from file (default bench/last-run.txt) with its output, and render from it")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
@@ -136,6 +171,8 @@ type options struct {
 	ingestRounds         int
 	ingestRows           int
 	ingestFrom           string
+	kit, kitOnly         bool
+	kitFrom              string
 }
 
 func run(o options) error {
@@ -155,6 +192,15 @@ func run(o options) error {
 			o.from = lastRun
 		}
 	}
+	if o.kitOnly {
+		if o.kitFrom != "" {
+			return errors.New("-kit-only runs the kit benchmarks: it cannot take -kit-from")
+		}
+		if o.from == "" {
+			o.from = lastRun
+		}
+	}
+	only := o.ingestOnly || o.kitOnly
 	testArgs := []string{"test", "-run", "^$", "-bench", "^Benchmark(Compare|Scoped)$",
 		"-benchtime", o.benchtime, "-count", strconv.Itoa(o.count), "-timeout", "60m", ".",
 		"-rounds", strconv.Itoa(o.rounds)}
@@ -163,16 +209,16 @@ func run(o options) error {
 	if o.ingestRows > 0 {
 		ingestArgs = append(ingestArgs, "-ingest-rows", strconv.Itoa(o.ingestRows))
 	}
-	needServer := o.from == "" || o.ingestOnly
+	needServer := o.from == "" || only
 	if needServer && os.Getenv(envDSN) == "" {
 		return fmt.Errorf("%s is not set: run `make bench`, or set %s='root@tcp(127.0.0.1:3306)/'", envDSN, envDSN)
 	}
-	var output, ingestOut []byte
+	var output, ingestOut, kitOut []byte
 	load := [2]string{loadavg(), ""}
 	start := time.Now()
 	if o.from != "" {
 		output, err = os.ReadFile(o.from)
-		if errors.Is(err, os.ErrNotExist) && o.ingestOnly && o.from == lastRun {
+		if errors.Is(err, os.ErrNotExist) && only && o.from == lastRun {
 			// last-run.txt is not committed: take the run from the report's raw output.
 			if output, err = rawOutput(o.out); err == nil {
 				fmt.Fprintf(os.Stderr, "report: no %s: using the raw output of %s\n", lastRun, o.out)
@@ -200,7 +246,7 @@ func run(o options) error {
 		}
 	}
 	tookRun := time.Since(start)
-	mainOut, fileIngest := splitIngest(output)
+	mainOut, fileIngest, fileKit := splitRun(output)
 	switch {
 	case o.ingestFrom != "":
 		if ingestOut, err = os.ReadFile(o.ingestFrom); err != nil {
@@ -216,16 +262,63 @@ func run(o options) error {
 	default:
 		ingestOut = fileIngest
 	}
-	switch {
-	case o.from == "" && o.ingestFrom == "":
+	// What this run measured, saved as soon as it is: a failing kit run
+	// does not lose the ingest block.
+	ranIngest := o.ingestFrom == "" && (o.ingestOnly || (o.from == "" && o.ingest))
+	if o.from == "" && ranIngest {
 		if err := os.WriteFile(lastRun, joinRuns(mainOut, ingestOut), 0o644); err != nil {
 			return err
 		}
-	case o.ingestOnly:
-		if err := os.WriteFile(o.from, joinRuns(mainOut, ingestOut), 0o644); err != nil {
+	}
+	ranKit := false
+	switch {
+	case o.kitFrom != "":
+		if kitOut, err = os.ReadFile(o.kitFrom); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "report: replaced the ingest block of %s\n", o.from)
+		if !kitFacts.Match(kitOut) { // a plain go test output, or one without the facts
+			kitOut = append([]byte("# kit: from="+filepath.Base(o.kitFrom)+"\n"), kitOut...)
+		}
+	case o.kitOnly || (o.from == "" && o.kit):
+		if kitOut, err = runKit(filepath.Dir(modDir)); err != nil {
+			if o.from == "" {
+				err = fmt.Errorf("%w (the other runs are saved in %s: `go run ./cmd/report -kit-only` runs the kit block again)", err, lastRun)
+			}
+			return err
+		}
+		ranKit = true
+	default:
+		kitOut = fileKit
+	}
+	switch {
+	case o.from == "" && ranKit:
+		saved := ingestOut
+		if !ranIngest {
+			saved = nil
+		}
+		if err := os.WriteFile(lastRun, joinRuns(mainOut, saved, kitOut), 0o644); err != nil {
+			return err
+		}
+	case only:
+		// Only the blocks this run measured change; the others stay as the file has them.
+		ing, kit := fileIngest, fileKit
+		if o.ingestOnly {
+			ing = ingestOut
+		}
+		if o.kitOnly {
+			kit = kitOut
+		}
+		if err := os.WriteFile(o.from, joinRuns(mainOut, ing, kit), 0o644); err != nil {
+			return err
+		}
+		var blocks []string
+		if o.ingestOnly {
+			blocks = append(blocks, "ingest")
+		}
+		if o.kitOnly {
+			blocks = append(blocks, "kit")
+		}
+		fmt.Fprintf(os.Stderr, "report: replaced the %s block of %s\n", strings.Join(blocks, " and "), o.from)
 	}
 	if m := headerLine.FindStringSubmatch(string(mainOut)); m != nil {
 		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
@@ -245,12 +338,13 @@ func run(o options) error {
 	} else { // BenchmarkIngest lines run with the others, if any
 		runInfo.ing = parseIngest(mainOut)
 	}
+	runInfo.kit = parseKit(kitOut)
 	md := render(runInfo, facts{
 		cpu: runInfo.cpu, goVersion: goVersion(), server: serverVersion(), load: load,
 		when: start.UTC(), took: tookRun, benchtime: o.benchtime, count: o.count, rounds: o.rounds,
 		testCmd: "go " + strings.Join(testArgs, " "), ingestCmd: "go " + strings.Join(ingestArgs, " "),
-		parsed: o.from,
-	}, joinRuns(mainOut, ingestOut), analysis(modDir))
+		kitCmds: kitCommands(), parsed: o.from,
+	}, joinRuns(mainOut, ingestOut, kitOut), analysis(modDir))
 	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return err
 	}
@@ -281,9 +375,16 @@ func rawOutput(report string) ([]byte, error) {
 // goTest runs go with args in the bench module, its output into w and
 // stderr.
 func goTest(modDir string, args []string, w io.Writer) error {
-	fmt.Fprintf(os.Stderr, "report: go %s\n", strings.Join(args, " "))
+	return goTestIn(modDir, nil, args, w)
+}
+
+// goTestIn runs go with args in dir, with env (nil: the report's own), its
+// output into w and stderr.
+func goTestIn(dir string, env, args []string, w io.Writer) error {
+	fmt.Fprintf(os.Stderr, "report: (in %s) go %s\n", dir, strings.Join(args, " "))
 	cmd := exec.Command("go", args...)
-	cmd.Dir = modDir
+	cmd.Dir = dir
+	cmd.Env = env
 	cmd.Stdout = io.MultiWriter(w, os.Stderr)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -307,25 +408,44 @@ func runIngest(modDir string, args []string) ([]byte, error) {
 	return append([]byte(header), buf.Bytes()...), nil
 }
 
-// splitIngest splits a saved run at its ingest block (from the first
-// "# ingest:" header line to the end), if it has one.
-func splitIngest(output []byte) (mainOut, ingest []byte) {
+// splitRun splits a saved run into the main run's output and its ingest
+// and kit blocks, if it has them: each block runs from its first header
+// line ("# ingest:", "# kit:") to the other block's or to the end.
+func splitRun(output []byte) (mainOut, ingest, kit []byte) {
+	ing, k := len(output), len(output)
 	if loc := ingestHeader.FindIndex(output); loc != nil {
-		return output[:loc[0]], output[loc[0]:]
+		ing = loc[0]
 	}
-	return output, nil
+	if loc := kitHeader.FindIndex(output); loc != nil {
+		k = loc[0]
+	}
+	block := func(from, other int) []byte {
+		if from == len(output) {
+			return nil
+		}
+		if other > from {
+			return output[from:other]
+		}
+		return output[from:]
+	}
+	return output[:min(ing, k)], block(ing, k), block(k, ing)
 }
 
-// joinRuns puts an ingest block after the main run's output.
-func joinRuns(mainOut, ingest []byte) []byte {
-	if len(ingest) == 0 {
-		return mainOut
+// joinRuns puts the ingest and kit blocks, those not empty, after the main
+// run's output.
+func joinRuns(mainOut []byte, blocks ...[]byte) []byte {
+	out := mainOut
+	for _, blk := range blocks {
+		if len(blk) == 0 {
+			continue
+		}
+		out = append([]byte{}, out...)
+		if len(out) > 0 && out[len(out)-1] != '\n' {
+			out = append(out, '\n')
+		}
+		out = append(out, blk...)
 	}
-	out := append([]byte{}, mainOut...)
-	if len(out) > 0 && out[len(out)-1] != '\n' {
-		out = append(out, '\n')
-	}
-	return append(out, ingest...)
+	return out
 }
 
 // ensureSysbench makes sure sysbench is installed, installing Debian's
@@ -419,6 +539,7 @@ type runInfo struct {
 	sysbench    string   // the report's sysbench note, "" if none
 	sysbenchErr []string // why sysbench did not run, as the benchmark said
 	ing         ingestInfo
+	kit         kitInfo
 }
 
 // key names a BenchmarkCompare result.
@@ -559,7 +680,8 @@ type facts struct {
 	benchtime              string
 	count, rounds          int
 	testCmd, parsed        string
-	ingestCmd              string // how the report runs BenchmarkIngest
+	ingestCmd              string   // how the report runs BenchmarkIngest
+	kitCmds                []string // how the report runs the kit block
 }
 
 // lookup returns the median of unit for one BenchmarkCompare result;
@@ -591,7 +713,8 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("# Benchmarks\n\n")
 	p("hubdb's pool manager (`dbx`) against raw `database/sql` (driver defaults, tuned, and with prepared statements), GORM, sqlx\n")
 	p("and sysbench, in one interleaved run, on the same server, database and table; and the demo's scoped pattern at N=2000 on hubdb\n")
-	p("and raw database/sql, idle and beside two CPU-bound loops; and the bulk ingest of a day of battery readings, three ways.\n")
+	p("and raw database/sql, idle and beside two CPU-bound loops; and the bulk ingest of a day of battery readings, three ways;\n")
+	p("and how fast the test kit `hubtest` gives a test its databases, on the shared server and on the kit's private one.\n")
 	p("Generated by `bench/cmd/report`; do not edit by hand (the Analysis section comes from `bench/ANALYSIS.md`).\n\n")
 	p("**Client, server and benchmark share the machine's 2 cores, so the figures are noisy**\n")
 	p("(load average before/after this run: %s / %s). Differences below ~15%% between two contenders at one\n", f.load[0], f.load[1])
@@ -605,8 +728,13 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("skipped and the targets say so), then runs, in `bench/` (a separate Go module, so GORM and sqlx stay out of hubdb's go.mod):\n\n")
 	p("```sh\n%s\n```\n\n", f.testCmd)
 	p("then, for the ingest section, BenchmarkIngest in a go test run of its own (`-ingest=false` skips it; `-ingest-only` runs only it,\n")
-	p("replaces the ingest block at the end of `bench/last-run.txt` and re-renders this file from it; `-ingest-from file` renders another saved ingest output):\n\n")
+	p("replaces the ingest block of `bench/last-run.txt` and re-renders this file from it; `-ingest-from file` renders another saved ingest output):\n\n")
 	p("```sh\n%s\n```\n\n", f.ingestCmd)
+	p("then, for the test-databases section, the main module's BenchmarkKit and BenchmarkReplay, from the repository root, on the server\n")
+	p("in HUBDB_TEST_DSN and then on the kit's private server (HUBDB_TEST_DSN removed from their environment), four go test runs\n")
+	p("(`-kit=false` skips them; `-kit-only` runs only them, replaces the kit block at the end of `bench/last-run.txt` and re-renders\n")
+	p("this file from it; `-kit-from file` renders another saved kit output):\n\n")
+	p("```sh\n%s\n```\n\n", strings.Join(f.kitCmds, "\n"))
 	p("and writes this file. Every setting (workload × concurrency) runs its contenders one after another, and that %d times\n", f.rounds)
 	p("(`-rounds`), so each contender is sampled across the same stretch of machine load; every figure below is the median over the rounds.\n")
 	p("In each round a contender opens its pool once and runs both context styles on it (the order alternates between rounds):\n")
@@ -614,9 +742,12 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("watches it with a goroutine per transaction and per open Rows); `ctx=background` passes `context.Background()`, as a batch job may.\n")
 	p("`go run ./cmd/report -rounds 5 -benchtime 1s` measures longer; `-from last-run.txt` re-renders a saved run.\n")
 	p("The benchmark creates its own databases `bench_<random>` (tables `readings`, %d rows over 100 sites, and `events`),\n", 2000)
-	p("`bench_sb_<random>` (sysbench's `sbtest1`, 2000 rows) and `t<random>_ess` (the migrated ess database of the scoped pattern),\n")
-	p("and drops them at the end. It opens one contender's pool at a time (at most 64 server connections, for raw-default and sysbench at c=64).\n")
-	p("BenchmarkIngest creates a migrated `t<random>_ess` for every way and round and drops it right after.\n\n")
+	p("`bench_sb_<random>` (sysbench's `sbtest1`, 2000 rows) and, from the test kit `hubtest`, `_hubtest_<process>_<n>_ess` (the migrated\n")
+	p("ess database of the scoped pattern), and drops them at the end. It opens one contender's pool at a time (at most 64 server connections,\n")
+	p("for raw-default and sysbench at c=64). BenchmarkIngest takes a migrated `_hubtest_<process>_<n>_ess` from the kit for every way and\n")
+	p("round and drops it right after; BenchmarkKit and BenchmarkReplay make and drop the kit's copies, `_hubtest_<process>_<n>_<db>`.\n")
+	p("BenchmarkCompare needs the server in HUBDB_TEST_DSN; BenchmarkScoped, BenchmarkIngest and the kit block's first two runs get theirs\n")
+	p("from the kit, which uses that server when it is set.\n\n")
 
 	p("## Machine\n\n")
 	p("| | |\n|---|---|\n")
@@ -630,6 +761,10 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	if ing := ri.ing; ing.rows > 0 && !ing.when.IsZero() {
 		p("| Ingest run | %s, its own go test run, whole run %s; load average before %s, after %s |\n",
 			ing.when.Format("2006-01-02 15:04 UTC"), ing.took.Round(time.Second), ing.load[0], ing.load[1])
+	}
+	if k := ri.kit; k.measured() && !k.when.IsZero() {
+		p("| Kit run | %s, its own go test runs, whole run %s; load average before %s, after %s |\n",
+			k.when.Format("2006-01-02 15:04 UTC"), k.took.Round(time.Second), k.load[0], k.load[1])
 	}
 	p("\n")
 
@@ -693,6 +828,7 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	}
 	renderScoped(&b, ri)
 	renderIngest(&b, ri.ing)
+	renderKit(&b, ri.kit)
 	if notes != "" {
 		p("## Analysis\n\n%s\n", strings.TrimSpace(notes))
 	}
@@ -991,7 +1127,7 @@ func renderIngest(b *strings.Builder, ing ingestInfo) {
 	p("A day of one-minute readings of 500 batteries (devices 1–500, site = device/10 + 1, from 2025-06-21 00:00 UTC, minute by minute,\n")
 	p("all 500 devices each minute: 720,000 rows%s) stored into the ess database's `battery_readings`\n", part)
 	p("(primary key `(device_id, ts)`, an index on `ts`), three ways, each in one transaction on its own freshly created and migrated\n")
-	p("ess database (`t<random>_ess`, dropped right after; BenchmarkIngest in bench/ingest_test.go):\n\n")
+	p("ess database (`_hubtest_<process>_<n>_ess` from the test kit, dropped right after; BenchmarkIngest in bench/ingest_test.go):\n\n")
 	for _, w := range ingestWays {
 		p("- **%s**: %s\n", w.name, w.desc)
 	}
