@@ -164,7 +164,7 @@ func TestRefusedLoginIsConnectNotServerGone(t *testing.T) {
 	schema := newSchema(t, srv)
 	ctx := context.Background()
 	a := admin(t, srv, schema)
-	user := "dbxtest_" + schema[len(schema)-6:]
+	user := uniqueUser()
 	for _, q := range []string{
 		"CREATE USER '" + user + "'@'%' IDENTIFIED BY 'right'",
 		"GRANT ALL ON " + schema + ".* TO '" + user + "'@'%'",

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -43,33 +44,32 @@ func admin(t testing.TB, srv *mysql.Config, schema string) *sql.DB {
 	return db
 }
 
-// newSchema creates a uniquely named database dbxtest_<random> with table
-// kv(k INT PRIMARY KEY, v INT) and rows (1,0), (2,0); it is dropped when
-// the test ends.
+// kvKit makes the dbx tests' databases: "kv", a table kv(k INT PRIMARY
+// KEY, v INT) holding the rows (1,0) and (2,0), migrated once per run into
+// the kit's template and copied for each test.
+var kvKit = hubtest.Kit{Source: fstest.MapFS{
+	"kv/000001_kv.up.sql": {Data: []byte("CREATE TABLE kv (k INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB;\n" +
+		"INSERT INTO kv VALUES (1, 0), (2, 0);\n")},
+	"kv/000001_kv.down.sql": {Data: []byte("DROP TABLE kv;\n")},
+}}
+
+// newSchema gives the test its own database with table kv (see kvKit) on
+// srv's server, from the test kit, and returns its name; it is dropped
+// when the test ends (kept if it failed).
 func newSchema(t testing.TB, srv *mysql.Config) string {
 	t.Helper()
+	d := kvKit.New(t, "kv")
+	if got := d.Server(); got.Addr != srv.Addr || got.Net != srv.Net {
+		t.Fatalf("the kit's server %s is not the test's %s", got.Addr, srv.Addr)
+	}
+	return d.Schema("kv")
+}
+
+// uniqueUser returns a new MySQL user name for a test, dbxtest_<random>.
+func uniqueUser() string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	name := "dbxtest_" + hex.EncodeToString(b)
-	db := admin(t, srv, "")
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.ExecContext(context.Background(), "DROP DATABASE "+name); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	for _, q := range []string{
-		"CREATE TABLE " + name + ".kv (k INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB",
-		"INSERT INTO " + name + ".kv VALUES (1, 0), (2, 0)",
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return name
+	return "dbxtest_" + hex.EncodeToString(b)
 }
 
 // small returns pool settings that keep tests light on the shared server.

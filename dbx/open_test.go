@@ -132,7 +132,7 @@ func TestNoPasswordInErrorsOrLogs(t *testing.T) {
 
 	// A user whose password is secret, on a working pool: errors,
 	// statuses and debug logs.
-	user := "dbxtest_u" + schema[len("dbxtest_"):]
+	user := uniqueUser()
 	root := admin(t, srv, "")
 	ctx := context.Background()
 	for _, q := range []string{
