@@ -40,7 +40,9 @@ demo:
 # raw database/sql (defaults, tuned, prepared statements, pool 5+10), hubdb, GORM,
 # sqlx and sysbench on the same server, in both context styles, with client CPU per
 # operation and connections opened per second; and the scoped pattern at N=2000 on
-# hubdb and database/sql, idle and beside two CPU-bound loops. Writes BENCHMARKS.md.
+# hubdb and database/sql, idle and beside two CPU-bound loops; the ingest; and the test
+# kit (hubtest: a test's databases copied, migrated or made ahead, on this server and on
+# the kit's private one). Writes BENCHMARKS.md.
 # cmd/report installs Debian's sysbench with apt-get when it is missing (as root).
 # GORM and sqlx live only in bench/go.mod.
 bench:
