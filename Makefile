@@ -55,10 +55,16 @@ test-go:
 	$(GO) test -race -count=1 ./...
 
 # A module outside hubdb's (examples/sitecheck) tested the way an application
-# team would: twenty parallel tests on the test kit under -race, with no
-# server given, so the kit starts (or finds) its private MariaDB itself.
+# team would: copied out of the repository into a temporary directory, hubdb
+# required through a replace of this checkout's absolute path, twenty
+# parallel tests on the test kit under -race, with no server given, so the
+# kit starts (or finds) its private MariaDB itself.
 test-example:
-	cd examples/sitecheck && env -u HUBDB_TEST_DSN $(GO) test -race -count=1 -parallel 20 ./...
+	@dir=$$(mktemp -d) && cp -R examples/sitecheck/. "$$dir" && cd "$$dir" && \
+	$(GO) mod edit -replace github.com/solarhub/hubdb=$(CURDIR) && \
+	echo "test-example: examples/sitecheck copied to $$dir" && \
+	env -u HUBDB_TEST_DSN $(GO) test -race -count=1 -parallel 20 ./...; \
+	rc=$$?; rm -rf "$$dir"; exit $$rc
 
 # The fault suite: its own module (toxiproxy stays out of hubdb's go.mod); every
 # case starts its own private MariaDB, so it needs no server from withdb.
