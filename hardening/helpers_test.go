@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/devdb"
 )
 
@@ -115,13 +116,5 @@ func randomHex(t *testing.T) string {
 // statements such as CREATE USER), closed when the test ends.
 func serverDB(t *testing.T, server *mysql.Config) *sql.DB {
 	t.Helper()
-	server = server.Clone()
-	server.DBName = ""
-	connector, err := mysql.NewConnector(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(connector)
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return hubtest.OpenServer(t, server)
 }

@@ -132,6 +132,23 @@ func (k *Kit) Server(t TB) *mysql.Config {
 	return e.Server()
 }
 
+// OpenServer is a plain *sql.DB on server with no database selected, for
+// statements such as CREATE USER or GRANT in a test, closed when the test
+// ends. server is any server (the kit's, from [Server], or one the test
+// started); its DBName is ignored.
+func OpenServer(t TB, server *mysql.Config) *sql.DB {
+	t.Helper()
+	cfg := server.Clone()
+	cfg.DBName = ""
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatalf("hubtest: %v", err)
+	}
+	db := sql.OpenDB(connector)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 func (k *Kit) timeout() time.Duration {
 	if k.Timeout <= 0 {
 		return DefaultTimeout

@@ -60,15 +60,7 @@ func reservedEnv(t *testing.T, names ...string) (env []string, prefix string) {
 // statements such as CREATE USER), closed when the test ends.
 func serverDB(t *testing.T, server *mysql.Config) *sql.DB {
 	t.Helper()
-	server = server.Clone()
-	server.DBName = ""
-	connector, err := mysql.NewConnector(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(connector)
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return hubtest.OpenServer(t, server)
 }
 
 func databaseNames(t *testing.T) []string {
