@@ -85,9 +85,8 @@ func wantStatus(t *testing.T, m *migration.Migrator, target migration.Target, ex
 // tables returns the table names of a snapshot.
 func tables(snap []string) []string {
 	var out []string
-	for _, l := range snap {
-		if rest, ok := strings.CutPrefix(l, "table|"); ok {
-			name, _, _ := strings.Cut(rest, "|")
+	for _, l := range snap { // "<table>: table: ..."
+		if name, rest, ok := strings.Cut(l, ": "); ok && strings.HasPrefix(rest, "table: ") {
 			out = append(out, name)
 		}
 	}

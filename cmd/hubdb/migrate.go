@@ -24,6 +24,9 @@ Commands:
   force V    record version V as applied and clean without running anything
              (the way out of a dirty database, once repaired; 0 means none)
   status     one row per database: version, latest, dirty, state
+  verify     compare each database's live structure with what its migrations
+             give at its version (a scratch database _hubdb_verify_..., migrated
+             and dropped); a hand-made change is printed table by table, exit 1
 
 Flags (before or after the arguments):
   --db NAME      a database to work on; repeat for more
@@ -47,7 +50,7 @@ Exit status: 0 success, 1 a failed operation, 2 a usage error.
 
 // migrateOpts are the parsed flags and arguments of "hubdb migrate".
 type migrateOpts struct {
-	sub      string   // up, down, steps, goto, force, status
+	sub      string   // up, down, steps, goto, force, status, verify
 	arg      int      // N of steps, V of goto and force
 	dbs      []string // --db, in order
 	all      bool
@@ -93,6 +96,8 @@ func runMigrate(ctx context.Context, args []string, s stdio, environ []string) i
 	switch o.sub {
 	case "status":
 		return migrateStatus(ctx, s, m, targets)
+	case "verify":
+		return migrateVerify(ctx, s, m, targets)
 	case "up":
 		return migrateUp(ctx, s, m, targets)
 	case "down":
@@ -130,11 +135,11 @@ func parseMigrate(args []string) (migrateOpts, error) {
 		return o, &usageError{msg: err.Error()}
 	}
 	if len(pos) == 0 {
-		return o, usagef("missing command (up, down, steps, goto, force or status)")
+		return o, usagef("missing command (up, down, steps, goto, force, status or verify)")
 	}
 	o.sub, pos = pos[0], pos[1:]
 	switch o.sub {
-	case "up", "down", "status":
+	case "up", "down", "status", "verify":
 		if len(pos) > 0 {
 			return o, usagef("%s takes no argument, got %q", o.sub, pos[0])
 		}
