@@ -4,8 +4,9 @@
 //
 //   - the admin user, for "hubdb migrate": ALL PRIVILEGES on each hubdb
 //     database (tables, indexes, the version table, creating the database
-//     itself), nothing global: it cannot create users or touch other
-//     databases;
+//     itself), and on the scratch databases of "hubdb migrate verify"
+//     (_hubdb_verify_..., a name no hubdb database can have); nothing
+//     global: it cannot create users or touch other databases;
 //   - the application user, for dbx pools: SELECT, INSERT, UPDATE and
 //     DELETE on each hubdb database and nothing else. dbx needs no more:
 //     it reads @@global variables (no privilege), sets session variables
@@ -25,6 +26,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/solarhub/hubdb/migration"
 )
 
 // Default user names and host.
@@ -121,9 +124,18 @@ func (p Plan) Statements() ([]Statement, error) {
 		for _, db := range p.Databases {
 			out = append(out, plain("GRANT "+u.priv+" ON "+GrantName(db)+".* TO "+acct))
 		}
+		if u.who == AdminPassword {
+			out = append(out, plain("GRANT "+u.priv+" ON "+ScratchGrant+".* TO "+acct))
+		}
 	}
 	return out, nil
 }
+
+// ScratchGrant is the database pattern of `hubdb migrate verify`'s scratch
+// databases (migration.ScratchPrefix followed by anything), as GRANT takes
+// it: the admin user may create, migrate and drop them. No database of
+// hubdb's configuration matches it (their names begin with a letter).
+var ScratchGrant = "`" + strings.ReplaceAll(migration.ScratchPrefix, "_", `\_`) + "%`"
 
 func (p Plan) require() string {
 	if p.RequireTLS {

@@ -45,13 +45,14 @@ func TestStatements(t *testing.T) {
 		"ALTER USER 'hubdb_app'@'10.0.%' IDENTIFIED BY '<B>'",
 		"REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'hubdb_app'@'10.0.%'",
 		"GRANT ALL PRIVILEGES ON `stage\\_pv`.* TO 'hubdb_admin'@'%'",
+		"GRANT ALL PRIVILEGES ON `\\_hubdb\\_verify\\_%`.* TO 'hubdb_admin'@'%'",
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON `stage\\_ess`.* TO 'hubdb_app'@'10.0.%'",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("statements lack %q:\n%s", want, all)
 		}
 	}
-	if binds[AdminPassword] != 2 || binds[AppPassword] != 2 || len(stmts) != 10 {
+	if binds[AdminPassword] != 2 || binds[AppPassword] != 2 || len(stmts) != 11 {
 		t.Errorf("%d statements, binds %v", len(stmts), binds)
 	}
 }

@@ -85,6 +85,10 @@ func TestGrants(t *testing.T) {
 	r = hubdb(t, adminEnv, nil, "migrate", "up", "--all")
 	wantCode(t, r, exitOK)
 	outputs = append(outputs, r)
+	// ... and may verify them (the scratch databases are its own).
+	r = hubdb(t, adminEnv, nil, "migrate", "verify", "--db", "ess", "--db", "site")
+	wantCode(t, r, exitOK)
+	outputs = append(outputs, r)
 
 	// Another prefix's database and the database the "_" of the prefix
 	// would match as a wildcard.
