@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -17,31 +16,6 @@ import (
 	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/schema"
 )
-
-// kitT is the hubtest.TB of one benchmarked "test": the kit's calls are
-// timed from outside, and the cleanups (the drop) run when the test ends.
-type kitT struct {
-	mu       sync.Mutex
-	failed   []string
-	cleanups []func()
-}
-
-func (k *kitT) Cleanup(f func()) { k.mu.Lock(); k.cleanups = append(k.cleanups, f); k.mu.Unlock() }
-func (k *kitT) Errorf(format string, a ...any) {
-	k.mu.Lock()
-	k.failed = append(k.failed, fmt.Sprintf(format, a...))
-	k.mu.Unlock()
-}
-func (k *kitT) Failed() bool                   { k.mu.Lock(); defer k.mu.Unlock(); return len(k.failed) > 0 }
-func (k *kitT) Fatalf(format string, a ...any) { k.Errorf(format, a...); runtime.Goexit() }
-func (k *kitT) Helper()                        {}
-func (k *kitT) Logf(string, ...any)            {}
-func (k *kitT) Name() string                   { return "BenchmarkKit" }
-func (k *kitT) end() {
-	for i := len(k.cleanups) - 1; i >= 0; i-- {
-		k.cleanups[i]()
-	}
-}
 
 // coldSource is the embedded migrations with a comment, unique to the
 // call, appended to every database's last up migration: a new schema
@@ -107,17 +81,16 @@ func BenchmarkKit(b *testing.B) {
 	}
 }
 
-// kitSet is one test's databases from the kit, with the kitT that ends them.
+// kitSet is one test's databases from the kit, with the fakeT that ends
+// them.
 type kitSet struct {
-	t *kitT
+	t *fakeT
 }
 
 // newSet asks kit for one test's databases (Fatalf ends only that call).
 func newSet(kit *hubtest.Kit, names []string) kitSet {
-	t := &kitT{}
-	done := make(chan struct{})
-	go func() { defer close(done); kit.New(t, names...) }()
-	<-done
+	t := &fakeT{name: "BenchmarkKit"}
+	t.body(func() { kit.New(t, names...) })
 	return kitSet{t}
 }
 
@@ -130,7 +103,7 @@ func benchKit(b *testing.B, way string, dbs, par int, temp string, hold time.Dur
 		s := newSet(kit, nil)
 		s.t.end()
 		if s.t.Failed() {
-			b.Fatal(s.t.failed)
+			b.Fatal(s.t.log())
 		}
 	}
 	// Tests per worker: enough samples for a p99 without minutes per line.
@@ -207,7 +180,7 @@ func benchKit(b *testing.B, way string, dbs, par int, temp string, hold time.Dur
 				mu.Lock()
 				waits, drops = append(waits, wait), append(drops, drop)
 				if s.t.Failed() {
-					failures = append(failures, s.t.failed...)
+					failures = append(failures, s.t.log())
 				}
 				mu.Unlock()
 			}

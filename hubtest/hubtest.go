@@ -225,16 +225,12 @@ func (k *Kit) engine(ctx context.Context, t TB) (*testdb.Engine, error) {
 	var server *mysql.Config
 	var err error
 	if k.AllowServer && dsn != "" {
-		server, err = mysql.ParseDSN(dsn)
-		if err != nil {
-			return nil, fmt.Errorf("the test server's DSN is not a valid go-sql-driver/mysql DSN (e.g. root@tcp(127.0.0.1:3306)/)")
-		}
-		server.DBName = ""
+		server, err = testdb.ParseDSN(dsn) // any server: no CheckAllowed
 	} else {
 		server, err = testdb.Resolve(ctx, dsn, os.Getenv(testdb.EnvAllow), t.Logf)
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	e, err := testdb.Open(ctx, server)
 	if err != nil {
@@ -398,8 +394,11 @@ func closeHub(hub *gen.Hub) error {
 	waitErr := hub.Manager.WaitIdle(ctx)
 	inUse := hub.Manager.Status().InUse()
 	err := hub.Close()
-	if waitErr != nil || inUse != 0 {
-		return fmt.Errorf("%d connections still in use when the test ended (a Rows or transaction not closed?): %v", inUse, waitErr)
+	switch {
+	case inUse != 0:
+		return fmt.Errorf("%d connections still in use when the test ended (a Rows or transaction not closed?)", inUse)
+	case waitErr != nil:
+		return fmt.Errorf("the hub's connections did not come back when the test ended: %v", waitErr)
 	}
 	return err
 }

@@ -2,13 +2,17 @@ package hubtest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/solarhub/hubdb/dbx"
 	"github.com/solarhub/hubdb/gen"
+	"github.com/solarhub/hubdb/gen/site"
 	"github.com/solarhub/hubdb/hubtest"
 	"github.com/solarhub/hubdb/internal/testdb"
 	"github.com/solarhub/hubdb/migration"
@@ -43,14 +47,29 @@ func (f *fakeT) Logf(format string, args ...any) {
 }
 func (f *fakeT) Name() string { return f.name }
 
-// run calls fn as a test body (Fatalf ends it) and then the cleanups, last
-// registered first, as the testing package does.
+// run calls fn as a test body (Fatalf ends it) and then the cleanups.
 func (f *fakeT) run(fn func()) {
+	f.body(fn)
+	f.end()
+}
+
+// body calls fn as a test body: in a goroutine of its own, so that
+// Fatalf's runtime.Goexit ends only fn.
+func (f *fakeT) body(fn func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); fn() }()
 	<-done
-	for i := len(f.cleanups) - 1; i >= 0; i-- {
-		f.cleanups[i]()
+}
+
+// end runs the cleanups, last registered first, as the testing package
+// does when a test ends.
+func (f *fakeT) end() {
+	f.mu.Lock()
+	cleanups := f.cleanups
+	f.cleanups = nil
+	f.mu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
 	}
 }
 
@@ -233,5 +252,32 @@ func TestFailedReserveKeepsWhatExists(t *testing.T) {
 	}
 	if !schemaExists(t, d.Schema(gen.NamePV)) {
 		t.Error("the created reserved database was not kept")
+	}
+}
+
+// TestDbxWarningsInTestLog: a kit hub's pool warnings (here a transaction
+// left idle past the threshold) reach the test's own log.
+func TestDbxWarningsInTestLog(t *testing.T) {
+	f := &fakeT{name: "TestIdleTx"}
+	kit := hubtest.Kit{Pool: dbx.Pool{IdleInTxThreshold: 20 * time.Millisecond}}
+	f.run(func() {
+		hub := kit.Hub(f, gen.NameSite)
+		ctx := context.Background()
+		err := hub.Site.Write(ctx, func(ctx context.Context, q *site.Queries) error {
+			deadline := time.Now().Add(time.Minute)
+			for !strings.Contains(f.log(), "idle") { // wait, holding the transaction, for the warning
+				if time.Now().After(deadline) {
+					return errors.New("no idle-in-transaction warning within a minute")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			return nil
+		})
+		if err != nil {
+			f.Errorf("%v", err)
+		}
+	})
+	if log := f.log(); f.Failed() || !strings.Contains(log, "dbx: time=") || !strings.Contains(log, "level=WARN") || !strings.Contains(log, "db=site") {
+		t.Errorf("the test's log lacks dbx's warning (failed=%v):\n%s", f.Failed(), log)
 	}
 }

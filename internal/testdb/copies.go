@@ -185,18 +185,10 @@ func (s *Set) physical() []string {
 // kept for the test named test, so that no sweep drops them (`hubdb testdb
 // drop` does), and returns their names.
 func (s *Set) Keep(ctx context.Context, test string) ([]string, error) {
-	var existing []string
-	for _, name := range s.physical() {
-		var n int
-		if err := s.e.admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			existing = append(existing, name)
-		}
-	}
-	if len(existing) == 0 {
-		return nil, nil
+	existing, err := queryStrings(ctx, s.e.admin, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? ORDER BY SCHEMA_NAME",
+		likePrefix(s.Prefix))
+	if err != nil || len(existing) == 0 {
+		return nil, err
 	}
 	var b strings.Builder
 	args := make([]any, 0, 2*len(existing))
@@ -208,6 +200,6 @@ func (s *Set) Keep(ctx context.Context, test string) ([]string, error) {
 		b.WriteString("(?, ?, UTC_TIMESTAMP(6))")
 		args = append(args, name, test)
 	}
-	_, err := s.e.admin.ExecContext(ctx, b.String(), args...)
+	_, err = s.e.admin.ExecContext(ctx, b.String(), args...)
 	return existing, err
 }

@@ -40,14 +40,24 @@ func Resolve(ctx context.Context, dsn, allow string, logf func(string, ...any)) 
 	if dsn == "" {
 		return PrivateServer(ctx, logf)
 	}
+	cfg, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckAllowed(cfg, allow); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// ParseDSN parses the test server's DSN, without its database. Its error
+// names the variable, never the DSN, which may hold a password.
+func ParseDSN(dsn string) (*mysql.Config, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("testdb: %s is not a valid go-sql-driver/mysql DSN (e.g. root@tcp(127.0.0.1:3306)/)", EnvDSN)
 	}
 	cfg.DBName = ""
-	if err := CheckAllowed(cfg, allow); err != nil {
-		return nil, err
-	}
 	return cfg, nil
 }
 

@@ -92,16 +92,11 @@ func (e *Engine) sweep(ctx context.Context) (int, error) {
 
 // Drop drops the named databases of the kit (copies and templates, with
 // their rows in the kit's tables) from the server of db, in one round
-// trip. It refuses, before dropping anything, any name that does not begin
-// with [Marker], and the kit's own database.
+// trip. It refuses, before dropping anything, any name that is not a copy
+// or a template of the kit (the kit's own database included).
 func Drop(ctx context.Context, db *sql.DB, names []string) error {
-	for _, n := range names {
-		if !IsKitName(n) || n == metaSchema {
-			return fmt.Errorf("testdb: refusing to drop %q: not a database the kit made", n)
-		}
-	}
-	if len(names) == 0 {
-		return nil
+	if err := checkDroppable(names); err != nil || len(names) == 0 {
+		return err
 	}
 	var b strings.Builder
 	args := make([]any, 0, 2*len(names))
@@ -127,20 +122,28 @@ func Drop(ctx context.Context, db *sql.DB, names []string) error {
 }
 
 // dropCopies drops databases of the kit in one round trip, refusing any
-// name that is not a copy.
+// name that is not a copy or a template.
 func dropCopies(ctx context.Context, db *sql.DB, names []string) error {
-	if len(names) == 0 {
-		return nil
+	if err := checkDroppable(names); err != nil || len(names) == 0 {
+		return err
 	}
 	var b strings.Builder
 	for _, n := range names {
-		if _, ok := parseCopy(n); !ok && !strings.HasPrefix(n, templatePrefix) {
-			return fmt.Errorf("testdb: refusing to drop %q: not a database the kit made", n)
-		}
 		fmt.Fprintf(&b, "DROP DATABASE IF EXISTS %s;\n", quoteIdent(n))
 	}
 	_, err := db.ExecContext(ctx, b.String())
 	return err
+}
+
+// checkDroppable refuses, before anything is dropped, every name that is
+// not a copy or a template of the kit (the kit's own tables included).
+func checkDroppable(names []string) error {
+	for _, n := range names {
+		if _, ok := parseCopy(n); !ok && !strings.HasPrefix(n, templatePrefix) {
+			return fmt.Errorf("testdb: refusing to drop %q: not a database the kit made", n)
+		}
+	}
+	return nil
 }
 
 // keptCopies reads the kit's table of kept copies; a server without the

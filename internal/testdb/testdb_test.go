@@ -320,8 +320,10 @@ func TestCreateRefusesBadNames(t *testing.T) {
 	if got, _ := List(ctx, e.admin, setPrefix(e.owner, 1)); len(got) != 0 {
 		t.Errorf("a refused Create left %v", got)
 	}
-	if err := Drop(ctx, e.admin, []string{"_hubtest_x", "ess"}); err == nil || !strings.Contains(err.Error(), `refusing to drop "ess"`) {
-		t.Errorf("Drop of a name outside the kit: %v", err)
+	for _, bad := range []string{"ess", "_hubtest_x", metaSchema} {
+		if err := Drop(ctx, e.admin, []string{"_hubtest_1a2b3c4d_1_ess", bad}); err == nil || !strings.Contains(err.Error(), `refusing to drop "`+bad+`"`) {
+			t.Errorf("Drop of %q, not a copy or template of the kit: %v", bad, err)
+		}
 	}
 	if _, err := List(ctx, e.admin, "stage_"); err == nil {
 		t.Error("List of a prefix outside the kit did not fail")
