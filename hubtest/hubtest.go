@@ -17,6 +17,7 @@ import (
 	"github.com/solarhub/hubdb/gen"
 	"github.com/solarhub/hubdb/internal/testdb"
 	"github.com/solarhub/hubdb/migration"
+	"github.com/solarhub/hubdb/schema"
 )
 
 // TB is the part of testing.TB the kit uses; *testing.T, *testing.B and
@@ -157,7 +158,7 @@ func (k *Kit) timeout() time.Duration {
 }
 
 // New creates the test's copies of the logical databases names (all of
-// the registry when none) at the latest schema version and returns them.
+// the registry when none; with Kit.Source, all of its databases) at the latest schema version and returns them.
 // They belong to this test alone (their names carry the kit's marker, the
 // process's id and a number), so tests may call t.Parallel(). When the test
 // ends they are dropped if it passed, and kept if it failed, with their
@@ -201,6 +202,12 @@ func (k *Kit) create(t TB, mode testdb.Mode, names []string) *Databases {
 	t.Helper()
 	if len(names) == 0 {
 		names = gen.Names
+		if k.Source != nil { // every database of the kit's own migrations
+			var err error
+			if names, err = schema.Databases(k.Source); err != nil {
+				t.Fatalf("hubtest: read the kit's migrations: %v", err)
+			}
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), k.timeout())
 	defer cancel()

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/solarhub/hubdb/dbx"
@@ -279,5 +281,23 @@ func TestDbxWarningsInTestLog(t *testing.T) {
 	})
 	if log := f.log(); f.Failed() || !strings.Contains(log, "dbx: time=") || !strings.Contains(log, "level=WARN") || !strings.Contains(log, "db=site") {
 		t.Errorf("the test's log lacks dbx's warning (failed=%v):\n%s", f.Failed(), log)
+	}
+}
+
+// TestOwnSourceDefaultsToItsDatabases: a Kit with migrations of its own
+// makes all of its databases when none is named.
+func TestOwnSourceDefaultsToItsDatabases(t *testing.T) {
+	kit := hubtest.Kit{Source: fstest.MapFS{
+		"one/000001_a.up.sql": {Data: []byte("CREATE TABLE a (id INT PRIMARY KEY);")}, "one/000001_a.down.sql": {Data: []byte("DROP TABLE a;")},
+		"two/000001_b.up.sql": {Data: []byte("CREATE TABLE b (id INT PRIMARY KEY);")}, "two/000001_b.down.sql": {Data: []byte("DROP TABLE b;")},
+	}}
+	d := kit.New(t)
+	if got := d.Names(); !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("Names() = %v, want the source's databases", got)
+	}
+	for _, n := range d.Names() {
+		if !schemaExists(t, d.Schema(n)) {
+			t.Errorf("%s was not made", d.Schema(n))
+		}
 	}
 }
