@@ -24,6 +24,11 @@ type Status struct {
 	// Dirty reports a migration that failed part-way: the schema must be
 	// repaired by hand and the version set with Force.
 	Dirty bool
+	// Problems are the disagreements between the database's history
+	// (HistoryTable) and the migration files, in version order: files
+	// below Version never applied, applied files gone or edited. Up
+	// refuses to run while there are any.
+	Problems []Problem
 }
 
 // Pending reports whether migrations remain to be applied.
