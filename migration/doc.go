@@ -16,6 +16,23 @@
 // cause with errors.Is: [ErrDirty], [ErrMissingDatabase], [ErrUnreachable],
 // [ErrAccessDenied], [ErrFailed], [ErrLocked], ...
 //
+// # History
+//
+// golang-migrate records only the current version. Beside its table each
+// database gets [HistoryTable]: one row per applied up file with the
+// SHA-256 of its content. [Migrator.Status] reports every disagreement as a
+// [Problem]: a file below the version that was never applied ([OutOfOrder]:
+// it arrived after a later one ran, and golang-migrate would skip it), an
+// applied file that is gone ([Gone]) or whose content changed ([Edited]).
+// Up, and Steps or Goto going up, refuse to run over them
+// ([ErrOutOfOrder], [ErrMigrationGone], [ErrMigrationEdited]) with the
+// file and the fix; going down is allowed (migrating below an out-of-order
+// file and up again applies the files in order). Force records the files
+// up to its version, as they are now, as applied: the way to accept a file
+// applied by hand or an edit that changes nothing on the server. A
+// database migrated before the history existed has none and no problems;
+// its next run records the files up to its version as applied.
+//
 // # Dirty databases
 //
 // MySQL commits DDL as it goes, so a migration file that fails part-way

@@ -85,8 +85,8 @@ func TestBrokenMigration(t *testing.T) {
 	wantError(t, err, migration.ErrFailed, "migrate up demo", "(database "+target.Schema+")",
 		"migration 000002", "NO_SUCH_TYPE", `hubdb migrate force 1 --db demo`)
 	wantStatus(t, &m, target, true, 2, true)
-	if got := tables(testdb.Snapshot(t, d.DB("demo"), target.Schema)); strings.Join(got, ",") != "a,b,schema_migrations" {
-		t.Errorf("tables after the failure: %v; want a, b (the first statement) and the version table", got)
+	if got := tables(testdb.Snapshot(t, d.DB("demo"), target.Schema)); strings.Join(got, ",") != "a,b,schema_migrations,schema_migrations_history" {
+		t.Errorf("tables after the failure: %v; want a, b (the first statement), the version and history tables", got)
 	}
 
 	for _, op := range []struct {

@@ -68,13 +68,13 @@ func (m *Migrator) source() fs.FS {
 // Up applies every migration not yet applied. A database already at the
 // latest version is not an error.
 func (m *Migrator) Up(ctx context.Context, t Target) error {
-	return m.run(ctx, t, "up", !m.NoCreate, func(mg *migrate.Migrate) error { return mg.Up() })
+	return m.run(ctx, t, "up", !m.NoCreate, always, func(mg *migrate.Migrate) error { return mg.Up() })
 }
 
 // Down reverts every applied migration, leaving the database empty of the
 // schema's tables (the version table stays).
 func (m *Migrator) Down(ctx context.Context, t Target) error {
-	return m.run(ctx, t, "down", false, func(mg *migrate.Migrate) error { return mg.Down() })
+	return m.run(ctx, t, "down", false, nil, func(mg *migrate.Migrate) error { return mg.Down() })
 }
 
 // Steps applies n migrations (n > 0) or reverts -n (n < 0).
@@ -82,7 +82,11 @@ func (m *Migrator) Steps(ctx context.Context, t Target, n int) error {
 	if n == 0 {
 		return nil
 	}
-	return m.run(ctx, t, fmt.Sprintf("steps %d", n), n > 0 && !m.NoCreate, func(mg *migrate.Migrate) error {
+	var upward func(int) bool
+	if n > 0 {
+		upward = always
+	}
+	return m.run(ctx, t, fmt.Sprintf("steps %d", n), n > 0 && !m.NoCreate, upward, func(mg *migrate.Migrate) error {
 		return mg.Steps(n)
 	})
 }
@@ -100,7 +104,8 @@ func (m *Migrator) Goto(ctx context.Context, t Target, v uint) error {
 				Fix: "pick one of the available versions (hubdb migrate status shows them)"}
 		}
 	}
-	return m.run(ctx, t, op, false, func(mg *migrate.Migrate) error {
+	upward := func(before int) bool { return int(v) > before }
+	return m.run(ctx, t, op, false, upward, func(mg *migrate.Migrate) error {
 		if v == 0 {
 			return mg.Down()
 		}
@@ -123,7 +128,7 @@ func (m *Migrator) Force(ctx context.Context, t Target, v uint) error {
 				Fix: "pick one of the available versions, or 0 for none"}
 		}
 	}
-	return m.run(ctx, t, op, false, func(mg *migrate.Migrate) error {
+	return m.run(ctx, t, op, false, nil, func(mg *migrate.Migrate) error {
 		if v == 0 {
 			return mg.Force(-1)
 		}
@@ -131,9 +136,15 @@ func (m *Migrator) Force(ctx context.Context, t Target, v uint) error {
 	})
 }
 
+// always is the upward test of Up: every run of it goes up.
+func always(int) bool { return true }
+
 // run opens a dedicated connection, takes the database's migration lock,
-// and runs fn on a golang-migrate instance bound to that connection.
-func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn func(*migrate.Migrate) error) (err error) {
+// and runs fn on a golang-migrate instance bound to that connection. A run
+// that goes up from the version before it (upward reports it; nil: never)
+// is refused while the history disagrees with the files; every run then
+// brings the history in line with what it did.
+func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, upward func(before int) bool, fn func(*migrate.Migrate) error) (err error) {
 	schemaName := t.schemaName()
 	wrap := func(err error) error {
 		if err == nil {
@@ -215,8 +226,13 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 	if err != nil {
 		return wrap(err)
 	}
-	if !strings.HasPrefix(op, "force ") && before >= 0 && !containsVersion(versions, uint(before)) {
+	force := strings.HasPrefix(op, "force ")
+	if !force && before >= 0 && !containsVersion(versions, uint(before)) {
 		return unknownVersion(t, op, uint(before), versions)
+	}
+	files, err := m.checkHistory(ctx, s.conn, t, op, before, force, upward)
+	if err != nil {
+		return wrap(err)
 	}
 
 	stop := context.AfterFunc(ctx, func() {
@@ -227,7 +243,11 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, fn
 	})
 	defer stop()
 
-	if err := fn(mg); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+	runErr := fn(mg)
+	if herr := syncHistory(ctx, s.conn, drv, files, before, force); herr != nil && (runErr == nil || errors.Is(runErr, migrate.ErrNoChange)) {
+		return wrap(herr)
+	}
+	if err := runErr; err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		// golang-migrate's error for failed SQL does not say which
 		// migration failed; the version table, now dirty, does (read from
 		// the driver, which also reports the -1 a failed first down

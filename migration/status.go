@@ -75,6 +75,15 @@ func (m *Migrator) Status(ctx context.Context, t Target) (Status, error) {
 		st.Version = uint(version)
 	}
 	st.Dirty = dirty
+	hist, ok, err := readHistory(ctx, s.conn, st.Schema)
+	if err != nil || !ok {
+		return st, classify(t, "status", err, m.source())
+	}
+	files, err := sourceFiles(m.source(), t.Name)
+	if err != nil {
+		return st, classify(t, "status", err, m.source())
+	}
+	st.Problems = findProblems(files, hist, int(version), dirty)
 	return st, nil
 }
 

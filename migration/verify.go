@@ -57,7 +57,7 @@ func (m *Migrator) Verify(ctx context.Context, t Target) (Drift, error) {
 	_, _ = rand.Read(b)
 	scratch := Target{Name: t.Name, Schema: ScratchPrefix + hex.EncodeToString(b) + "_" + t.Name, Server: t.Server}
 	defer m.dropScratch(ctx, scratch)
-	if err := m.run(ctx, scratch, "verify", true, func(mg *migrate.Migrate) error {
+	if err := m.run(ctx, scratch, "verify", true, always, func(mg *migrate.Migrate) error {
 		if st.Version == 0 {
 			return nil
 		}
@@ -78,6 +78,10 @@ func (m *Migrator) Verify(ctx context.Context, t Target) (Drift, error) {
 	if err != nil {
 		return d, classify(t, "verify", err, m.source())
 	}
+	// The history is hubdb's bookkeeping, not the schema: a database
+	// migrated before it existed has none until its next run.
+	delete(want, HistoryTable)
+	delete(live, HistoryTable)
 	d.Tables = Diff(want, live)
 	return d, nil
 }

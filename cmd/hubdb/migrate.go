@@ -22,8 +22,12 @@ Commands:
   steps N    apply N migrations, or revert -N (asks when reverting more than one)
   goto V     migrate up or down to version V (asks when going down more than one)
   force V    record version V as applied and clean without running anything
-             (the way out of a dirty database, once repaired; 0 means none)
-  status     one row per database: version, latest, dirty, state
+             (the way out of a dirty database, once repaired; 0 means none),
+             and the files up to V, as they are now, as applied
+  status     one row per database: version, latest, dirty, state; a file
+             below the version never applied, an applied file gone or
+             edited is flagged (out-of-order, gone, edited) and up refuses
+             to run over it; exit 1 then
   verify     compare each database's live structure with what its migrations
              give at its version (a scratch database _hubdb_verify_..., migrated
              and dropped); a hand-made change is printed table by table, exit 1

@@ -13,8 +13,9 @@ import (
 
 // migrateStatus is "hubdb migrate status": one row per database, in the
 // order of targets. A missing database is a row, not an error; a database
-// whose status cannot be read is reported on stderr and makes the exit
-// status 1.
+// whose status cannot be read, or whose history disagrees with its files
+// (a file out of order, gone or edited: one line each on stderr), makes the
+// exit status 1.
 func migrateStatus(ctx context.Context, s stdio, m *migration.Migrator, targets []migration.Target) int {
 	sts := make([]migration.Status, len(targets))
 	errs := make([]error, len(targets))
@@ -44,6 +45,12 @@ func migrateStatus(ctx context.Context, s stdio, m *migration.Migrator, targets 
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", st.Name, st.Schema, version(st), st.Latest, dirty, state(st))
 	}
 	_ = tw.Flush()
+	for _, st := range sts {
+		for _, p := range st.Problems {
+			code = exitError
+			fmt.Fprintf(s.err, "hubdb: %s: %s\n", st.Name, problemLine(p))
+		}
+	}
 	for _, err := range errs {
 		if err != nil {
 			fmt.Fprintf(s.err, "hubdb: %v\n", err)
@@ -52,13 +59,16 @@ func migrateStatus(ctx context.Context, s stdio, m *migration.Migrator, targets 
 	return code
 }
 
-// state is a status's STATE column: missing, dirty, pending or ok.
+// state is a status's STATE column: missing, dirty, the kind of its first
+// history problem (out-of-order, gone, edited), pending or ok.
 func state(st migration.Status) string {
 	switch {
 	case !st.Exists:
 		return "missing"
 	case st.Dirty:
 		return "dirty"
+	case len(st.Problems) > 0:
+		return st.Problems[0].Kind.String()
 	case st.Pending():
 		return "pending"
 	default:
@@ -72,4 +82,16 @@ func schemaSource(m *migration.Migrator) fs.FS {
 		return m.Source
 	}
 	return schema.FS
+}
+
+// problemLine says what a history problem means for the operator.
+func problemLine(p migration.Problem) string {
+	switch p.Kind {
+	case migration.OutOfOrder:
+		return fmt.Sprintf("%s (version %d) is below the applied version and was never applied: renumber it above the others, or record it with force once applied by hand", p.File, p.Version)
+	case migration.Gone:
+		return fmt.Sprintf("%s (version %d) was applied and is gone from the migrations: restore it from version control", p.File, p.Version)
+	default:
+		return fmt.Sprintf("%s (version %d) was edited after it was applied: restore it and put the change into a new migration", p.File, p.Version)
+	}
 }

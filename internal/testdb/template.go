@@ -18,8 +18,10 @@ import (
 )
 
 // scriptFormat is part of every template's hash: a change to what a
-// template's script holds gets new templates instead of misreading old ones.
-const scriptFormat = "hubtest-script-2"
+// template's script holds, or to what a migrated database holds besides
+// its migrations' tables (3: migration.HistoryTable), gets new templates
+// instead of copies of old ones.
+const scriptFormat = "hubtest-script-3"
 
 // buildLockTimeout bounds the wait for another process building the same
 // template (GET_LOCK takes whole seconds).
