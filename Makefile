@@ -7,6 +7,7 @@
 #                   prepared on the server, and go test -race against a real MariaDB
 #   make generate   regenerate gen/ from schema/ and queries/ (sqlc + the typed registry)
 #   make check      fail if gen/ is stale, go vet, staticcheck, and prepare every query
+#   make check-compat  the previous release's queries prepared against this schema (COMPAT_BASE=rev; docs/schema-conventions.md)
 #   make fuzz       a short run of each fuzz target (FUZZTIME=20000x executions)
 #   make test-stress  make test 3 times in a row beside two CPU-bound loops
 #   make new-db NAME=x  scaffold database x (migrations, queries, sqlc.yaml entry, querytest) and regenerate
@@ -49,7 +50,7 @@ bench:
 	$(WITHDB) -- sh -c 'cd bench && $(GO) run ./cmd/report'
 
 test:
-	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare test-go test-example test-faults fuzz
+	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare check-compat test-go test-example test-faults fuzz
 
 test-go:
 	$(GO) test -race -count=1 ./...
@@ -109,6 +110,12 @@ check-generate:
 # Every generated query is prepared against freshly migrated databases.
 check-prepare:
 	$(GO) test -count=1 -run '^TestEveryQueryPrepares$$' ./querytest/
+
+# Rolling deploys: every query of the base revision (COMPAT_BASE, default the merge base
+# of HEAD with main, or HEAD^ on main) prepared against this checkout's schema.
+.PHONY: check-compat
+check-compat:
+	$(GO) run ./internal/cmd/checkcompat $(if $(COMPAT_BASE),-base '$(COMPAT_BASE)')
 
 generate:
 	$(GO) generate ./...

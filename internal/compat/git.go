@@ -31,8 +31,14 @@ type Base struct {
 	How string
 }
 
-// String is e.g. "1a2b3c4 (merge base of HEAD with main)".
-func (b Base) String() string { return b.Short + " (" + b.How + ")" }
+// String is e.g. "1a2b3c4 (merge base of HEAD with main)", or only the
+// short hash when How is the commit itself.
+func (b Base) String() string {
+	if b.How == "" || strings.HasPrefix(b.Commit, b.How) {
+		return b.Short
+	}
+	return b.Short + " (" + b.How + ")"
+}
 
 // Repo is a git repository: the directory of a checkout (its top level or
 // any directory inside it).

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/solarhub/hubdb/config"
 )
 
 // Options are what [Run] checks.
@@ -28,7 +30,8 @@ type Options struct {
 // Run is check-compat: for each base revision it reads the base's queries
 // from its generated code ([Repo.BaseQueries]) and checks them against
 // the new schema ([Checker.Check]), printing every finding and a summary
-// line per base to out. It returns the findings of all bases; the error is
+// line per base (with the time it took and the server, never its
+// password) to out. It returns the findings of all bases; the error is
 // for a check that could not run.
 func Run(ctx context.Context, opts Options, out io.Writer) ([]Finding, error) {
 	revs := opts.Bases
@@ -54,7 +57,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Finding, error) {
 		for _, f := range res.Findings {
 			fmt.Fprintln(out, f)
 		}
-		fmt.Fprintf(out, "%s (%s)\n", res.Summary(), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(out, "%s (%s, server %s)\n", res.Summary(), time.Since(start).Round(time.Millisecond), config.Redact(opts.Server))
 		all = append(all, res.Findings...)
 	}
 	return all, nil

@@ -34,7 +34,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/solarhub/hubdb/config"
 	"github.com/solarhub/hubdb/internal/compat"
 	"github.com/solarhub/hubdb/internal/testdb"
 )
@@ -81,10 +80,16 @@ func run(ctx context.Context) int {
 		logf("%v", err)
 		return 1
 	}
-	logf("server %s, %s", config.Redact(server), time.Since(start).Round(time.Millisecond))
 	if len(findings) > 0 {
-		logf("%d queries of the base would fail during a rolling deploy", len(findings))
+		logf("%s of the base would fail during a rolling deploy (%s)", plural(len(findings)), time.Since(start).Round(time.Millisecond))
 		return 1
 	}
 	return 0
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return "1 query"
+	}
+	return fmt.Sprintf("%d queries", n)
 }
