@@ -216,4 +216,10 @@ type Config struct {
 	// called synchronously from the goroutine that caused the event, so it
 	// must be fast and safe for concurrent use.
 	OnEvent func(Event) `yaml:"-"`
+	// Tracer, when set, is told of every statement, and, if it implements
+	// [AcquireTracer] or [TxTracer], of every connection wait and
+	// transaction attempt, with start and end, in the caller's context
+	// (dbxotel.Tracer turns them into OpenTelemetry spans). Default none:
+	// nothing is traced and nothing is paid for.
+	Tracer QueryTracer `yaml:"-"`
 }

@@ -188,7 +188,15 @@ func (d *DB[Q]) run(ctx context.Context, readOnly bool, fn func(context.Context,
 	o := d.p.txOptions(opts)
 	body := func(ctx context.Context, st *txState) error { return fn(ctx, d.txQueries(st)) }
 	for attempt := 1; ; attempt++ {
-		err, retry := d.p.runTx(ctx, readOnly, o, site, body)
+		var err error
+		var retry bool
+		if d.p.trace.tx == nil {
+			err, retry = d.p.runTx(ctx, readOnly, o, site, body)
+		} else {
+			err, retry = d.p.tracedTx(ctx, readOnly, attempt, o.attempts, func(ctx context.Context) (error, bool) {
+				return d.p.runTx(ctx, readOnly, o, site, body)
+			})
+		}
 		if err == nil || attempt >= o.attempts || !retry || ctx.Err() != nil {
 			return err
 		}

@@ -188,7 +188,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		return nil, err
 	}
 	st := c.stmtStart()
-	qt := c.startQuery(query)
+	qt := c.startQuery(ctx, query)
 	r, err := c.query(ctx, query, args)
 	if err != nil {
 		st.stmtEnd()
@@ -206,7 +206,7 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	}
 	st := c.stmtStart()
 	defer st.stmtEnd()
-	qt := c.startQuery(query)
+	qt := c.startQuery(ctx, query)
 	res, err := c.exec(ctx, query, args)
 	if err != nil {
 		err = c.errQ(ctx, "exec", query, err)

@@ -216,7 +216,7 @@ func (s *driverStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 	}
 	st := s.c.stmtStart()
 	defer st.stmtEnd()
-	qt := s.c.startQuery(s.query)
+	qt := s.c.startQuery(ctx, s.query)
 	res, err := s.mysqlStmt.ExecContext(ctx, args)
 	if err != nil {
 		err = s.c.errQ(ctx, "exec", s.query, err)
@@ -230,7 +230,7 @@ func (s *driverStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 		return nil, err
 	}
 	st := s.c.stmtStart()
-	qt := s.c.startQuery(s.query)
+	qt := s.c.startQuery(ctx, s.query)
 	r, err := s.mysqlStmt.QueryContext(ctx, args)
 	if err != nil {
 		st.stmtEnd()

@@ -27,8 +27,12 @@ type lease struct {
 
 // acquire waits at the gate (FIFO, at most Pool.Timeout) and checks a
 // connection out of database/sql's pool.
-func (p *pool) acquire(ctx context.Context, site callSite) (*lease, error) {
+func (p *pool) acquire(ctx context.Context, site callSite) (l *lease, err error) {
 	start := time.Now()
+	if p.trace.acquire != nil {
+		end := p.traceAcquire(ctx, start)
+		defer func() { end(err) }()
+	}
 	if err := p.admit(ctx, start); err != nil {
 		return nil, err
 	}

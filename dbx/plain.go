@@ -31,8 +31,12 @@ type plainKey struct{}
 
 // acquirePlain takes a gate slot for a plain query and returns the context
 // that carries it to the driver connection.
-func (p *pool) acquirePlain(ctx context.Context, site callSite) (*plainLease, context.Context, error) {
+func (p *pool) acquirePlain(ctx context.Context, site callSite) (_ *plainLease, _ context.Context, err error) {
 	start := time.Now()
+	if p.trace.acquire != nil {
+		end := p.traceAcquire(ctx, start)
+		defer func() { end(err) }()
+	}
 	if err := p.admit(ctx, start); err != nil {
 		return nil, ctx, err
 	}

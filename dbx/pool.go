@@ -21,6 +21,7 @@ type pool struct {
 	gate    *gate
 	log     *slog.Logger
 	hook    func(Event)
+	trace   tracers
 	flavour flavour
 	server  serverInfo
 	dbtx    *poolDBTX
@@ -53,7 +54,7 @@ type serverInfo struct {
 // opens the pool with the statement timeout in its DSN and pings it.
 func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger, budgetOf func(*pool) *budget) (*pool, error) {
 	p := &pool{name: d.Name, cfg: d, set: resolve(d.Pool, cfg.Defaults), log: log, hook: cfg.OnEvent,
-		conns: map[*conn]struct{}{}}
+		conns: map[*conn]struct{}{}, trace: newTracers(cfg.Tracer)}
 	p.gate = newGate(p.set.max())
 	p.dbtx = &poolDBTX{p: p}
 	if err := p.whileFull(ctx, func() error { return p.probe(ctx) }); err != nil {
@@ -61,6 +62,9 @@ func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger, bud
 	}
 	if p.set.keepAlive == 0 {
 		p.set.keepAlive = keepAliveDefault(p.server.waitTimeout)
+	}
+	if p.trace.query != nil {
+		p.trace.target = p.traceTarget()
 	}
 	p.budget = budgetOf(p)
 	inner, err := mysql.NewConnector(driverConfig(d, p.set, log, p.flavour, true))

@@ -42,14 +42,18 @@ func isNameByte(b byte) bool {
 // listens (a hook) or a slow-query threshold is set, its start.
 type queryTimer struct {
 	query string
-	start time.Time // zero: not timed
+	start time.Time       // zero: not timed
+	tctx  context.Context // the tracer's context; nil: not traced
 }
 
-// startQuery starts the statement query on c.
-func (c *conn) startQuery(query string) queryTimer {
+// startQuery starts the statement query on c, run with ctx.
+func (c *conn) startQuery(ctx context.Context, query string) queryTimer {
 	qt := queryTimer{query: query}
 	if c.p.hook != nil || c.p.set.slowQuery > 0 {
 		qt.start = time.Now()
+	}
+	if t := c.p.trace.query; t != nil {
+		qt.tctx = t.TraceQueryStart(ctx, TraceQueryStartData{Target: c.p.trace.target, Name: queryName(query), Query: query})
 	}
 	return qt
 }
@@ -71,6 +75,9 @@ func (c *conn) errQ(ctx context.Context, op, query string, err error) error {
 // done reports the statement's end (for a query: its rows closed) with
 // err, the statement's error (nil, or what the caller gets).
 func (qt queryTimer) done(c *conn, err error) {
+	if qt.tctx != nil {
+		c.p.trace.query.TraceQueryEnd(qt.tctx, TraceQueryEndData{Err: err})
+	}
 	if qt.start.IsZero() {
 		return
 	}
