@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -141,21 +142,26 @@ type Checker struct {
 // whose database the new schema no longer has is a finding too. The error
 // is for a check that could not run (the server, the migrations), not for
 // findings.
-func (c *Checker) Check(ctx context.Context, base Base, queries []Query) (*Result, error) {
+func (c *Checker) Check(ctx context.Context, base Base, queries []Query) (_ *Result, retErr error) {
 	source := c.Source
 	if source == nil {
 		source = schema.FS
 	}
 	res := &Result{Base: base, Queries: len(queries)}
 	var dbs []string
+	byDB := map[string][]Query{}
 	for _, q := range queries {
-		if !slices.Contains(dbs, q.DB) {
+		if byDB[q.DB] == nil {
 			dbs = append(dbs, q.DB)
 		}
+		byDB[q.DB] = append(byDB[q.DB], q)
 	}
 	res.Databases = len(dbs)
 	if len(queries) == 0 {
 		return res, nil
+	}
+	if c.Server == nil {
+		return nil, errors.New("compat: no test server")
 	}
 	have, err := schema.Databases(source)
 	if err != nil {
@@ -166,9 +172,6 @@ func (c *Checker) Check(ctx context.Context, base Base, queries []Query) (*Resul
 		if slices.Contains(have, db) {
 			present = append(present, db)
 		}
-	}
-	if c.Server == nil {
-		return nil, errors.New("compat: no test server")
 	}
 	var set *testdb.Set
 	if len(present) > 0 {
@@ -183,54 +186,64 @@ func (c *Checker) Check(ctx context.Context, base Base, queries []Query) (*Resul
 		if set, err = engine.Create(ctx, source, mode, present...); err != nil {
 			return nil, fmt.Errorf("compat: the new schema: %w", err)
 		}
-		defer func() { _ = set.Drop(context.WithoutCancel(ctx)) }()
+		defer func() {
+			if err := set.Drop(context.WithoutCancel(ctx)); err != nil && retErr == nil {
+				retErr = fmt.Errorf("compat: drop the scratch databases %s*: %w", set.Prefix, err)
+			}
+		}()
 	}
-	conns := map[string]*sql.DB{}
-	defer func() {
-		for _, db := range conns {
-			_ = db.Close()
-		}
-	}()
-	for _, q := range queries {
-		if !slices.Contains(present, q.DB) {
-			res.Findings = append(res.Findings, Finding{Query: q, Base: base, kind: kindDatabase,
-				Err: fmt.Errorf("database %s is not in the new schema (no schema/%s)", q.DB, q.DB)})
+	for _, name := range dbs {
+		if !slices.Contains(present, name) {
+			for _, q := range byDB[name] {
+				res.Findings = append(res.Findings, Finding{Query: q, Base: base, kind: kindDatabase,
+					Err: fmt.Errorf("database %s is not in the new schema (no schema/%s)", q.DB, q.DB)})
+			}
 			continue
 		}
-		db := conns[q.DB]
-		if db == nil {
-			cfg := c.Server.Clone()
-			cfg.DBName = set.Schemas[q.DB]
-			cfg.InterpolateParams = false // the driver then prepares on the server
-			cfg.MultiStatements = false
-			connector, err := mysql.NewConnector(cfg)
-			if err != nil {
-				return nil, fmt.Errorf("compat: %w", err)
-			}
-			db = sql.OpenDB(connector)
-			db.SetMaxOpenConns(1)
-			conns[q.DB] = db
+		found, err := c.checkDB(ctx, set.Schemas[name], base, byDB[name])
+		if err != nil {
+			return nil, err
 		}
-		serverErr, err := prepare(ctx, db, q.SQL)
+		res.Findings = append(res.Findings, found...)
+	}
+	return res, nil
+}
+
+// checkDB checks queries, all of one database, in the scratch database
+// physical, on one connection.
+func (c *Checker) checkDB(ctx context.Context, physical string, base Base, queries []Query) ([]Finding, error) {
+	cfg := c.Server.Clone()
+	cfg.DBName = physical
+	cfg.InterpolateParams = false // the driver then prepares on the server
+	cfg.MultiStatements = false
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("compat: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compat: connect to %s: %w", physical, err)
+	}
+	defer conn.Close()
+	var out []Finding
+	for _, q := range queries {
+		serverErr, err := prepare(ctx, conn, q.SQL)
 		if err != nil {
 			return nil, fmt.Errorf("compat: %s: %w", q.ID(), err)
 		}
 		if serverErr != nil {
-			res.Findings = append(res.Findings, finding(q, base, serverErr, set.Schemas[q.DB]))
+			out = append(out, finding(q, base, serverErr, physical))
 		}
 	}
-	return res, nil
+	return out, nil
 }
 
 // prepare prepares text on the server, then EXPLAINs it with NULL for every
 // parameter. serverErr is the server's refusal (the query is broken); err
 // is anything else (the check could not run).
-func prepare(ctx context.Context, db *sql.DB, text string) (serverErr *mysql.MySQLError, err error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
+func prepare(ctx context.Context, conn *sql.Conn, text string) (serverErr *mysql.MySQLError, err error) {
 	split := func(err error) (*mysql.MySQLError, error) {
 		var me *mysql.MySQLError
 		if errors.As(err, &me) {
@@ -270,15 +283,19 @@ func prepare(ctx context.Context, db *sql.DB, text string) (serverErr *mysql.MyS
 }
 
 // explainable reports whether EXPLAIN takes the statement: SELECT, WITH,
-// INSERT, REPLACE, UPDATE and DELETE (after sqlc's comment lines).
+// INSERT, REPLACE, UPDATE and DELETE (its first word after sqlc's comment
+// lines and any opening parentheses).
 func explainable(text string) bool {
 	for line := range strings.Lines(text) {
-		line = strings.TrimSpace(line)
+		line = strings.TrimLeft(strings.TrimSpace(line), "( \t")
 		if line == "" || strings.HasPrefix(line, "--") {
 			continue
 		}
-		word, _, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(strings.TrimRight(word, "(")) {
+		end := strings.IndexFunc(line, func(r rune) bool { return !unicode.IsLetter(r) })
+		if end < 0 {
+			end = len(line)
+		}
+		switch strings.ToUpper(line[:end]) {
 		case "SELECT", "WITH", "INSERT", "REPLACE", "UPDATE", "DELETE":
 			return true
 		}
