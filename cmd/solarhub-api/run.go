@@ -28,6 +28,7 @@ import (
 const (
 	envAddr   = "SOLARHUB_API_ADDR"
 	envConfig = "HUBDB_CONFIG"
+	envTrace  = "SOLARHUB_API_TRACE"
 )
 
 // run parses args, opens the pools, optionally seeds, and serves until ctx
@@ -46,6 +47,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	timeout := fs.Duration("request-timeout", api.DefaultRequestTimeout, "deadline of each request")
 	doSeed := fs.Bool("seed", false, "seed the demo data before serving (reuses existing data)")
 	verbose := fs.Bool("v", false, "log pool events at debug level")
+	traceTo := fs.String("trace", env[envTrace], "export OpenTelemetry traces: \"stdout\" (JSON spans on stderr) or \"\" for none (env "+envTrace+")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,7 +60,19 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if err := serve(ctx, log, *addr, *cfgPath, environ, *timeout, *doSeed, stderr); err != nil {
+	tr, err := tracingFor(*traceTo, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "solarhub-api: %v\n", err)
+		return 2
+	}
+	defer func() {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tr.shutdown(shutCtx); err != nil {
+			log.Warn("solarhub-api: flush traces: " + err.Error())
+		}
+	}()
+	if err := serve(ctx, log, tr, *addr, *cfgPath, environ, *timeout, *doSeed, stderr); err != nil {
 		log.Error("solarhub-api: " + err.Error())
 		return 1
 	}
@@ -66,7 +80,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) int {
 }
 
 // serve does run's work.
-func serve(ctx context.Context, log *slog.Logger, addr, cfgPath string, environ []string,
+func serve(ctx context.Context, log *slog.Logger, tr *tracing, addr, cfgPath string, environ []string,
 	timeout time.Duration, doSeed bool, stderr io.Writer,
 ) error {
 	conf, err := config.Load(cfgPath, environ)
@@ -74,7 +88,7 @@ func serve(ctx context.Context, log *slog.Logger, addr, cfgPath string, environ 
 		return err
 	}
 	metrics := dbxprom.New()
-	cfg := metrics.Instrument(conf.DBX())
+	cfg := tr.instrument(metrics.Instrument(conf.DBX()))
 	cfg.Logger = log
 	// The API opens only the databases its handlers use; -seed writes
 	// others too (account, tariff), so it opens every database.
@@ -103,7 +117,7 @@ func serve(ctx context.Context, log *slog.Logger, addr, cfgPath string, environ 
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 	})
 	srv := &http.Server{
-		Addr: addr, Handler: handler,
+		Addr: addr, Handler: tr.handler(handler),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: timeout + 5*time.Second, IdleTimeout: time.Minute,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
