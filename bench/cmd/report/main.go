@@ -155,6 +155,8 @@ func main() {
 	flag.BoolVar(&o.kit, "kit", true, "also run the kit block (after the ingest): BenchmarkKit and BenchmarkReplay of the main module, on the server at HUBDB_TEST_DSN and on the kit's private server")
 	flag.StringVar(&o.kitFrom, "kit-from", "", "take the kit results from this saved output (a kit block, or a plain go test -bench output of BenchmarkKit and BenchmarkReplay) instead of running them or reading them from -from")
 	flag.BoolVar(&o.kitOnly, "kit-only", false, "run only the kit block, replace the kit block of the -from file (default bench/last-run.txt) with its output, and render from it")
+	flag.BoolVar(&o.tracing, "tracing", true, "also run the tracing block (last): BenchmarkTracing of the main module's dbx/dbxotel")
+	flag.BoolVar(&o.tracingOnly, "tracing-only", false, "run only the tracing block, replace the tracing block of the -from file (default bench/last-run.txt) with its output, and render from it")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
@@ -173,6 +175,7 @@ type options struct {
 	ingestFrom           string
 	kit, kitOnly         bool
 	kitFrom              string
+	tracing, tracingOnly bool
 }
 
 func run(o options) error {
@@ -200,7 +203,10 @@ func run(o options) error {
 			o.from = lastRun
 		}
 	}
-	only := o.ingestOnly || o.kitOnly
+	if o.tracingOnly && o.from == "" {
+		o.from = lastRun
+	}
+	only := o.ingestOnly || o.kitOnly || o.tracingOnly
 	testArgs := []string{"test", "-run", "^$", "-bench", "^Benchmark(Compare|Scoped)$",
 		"-benchtime", o.benchtime, "-count", strconv.Itoa(o.count), "-timeout", "60m", ".",
 		"-rounds", strconv.Itoa(o.rounds)}
@@ -246,6 +252,7 @@ func run(o options) error {
 		}
 	}
 	tookRun := time.Since(start)
+	output, fileTracing := cutTracing(output)
 	mainOut, fileIngest, fileKit := splitRun(output)
 	switch {
 	case o.ingestFrom != "":
@@ -255,7 +262,7 @@ func run(o options) error {
 		if !ingestHeader.Match(ingestOut) { // a plain go test output
 			ingestOut = append([]byte("# ingest: from="+filepath.Base(o.ingestFrom)+"\n"), ingestOut...)
 		}
-	case o.ingestOnly || (o.from == "" && o.ingest):
+	case !o.tracingOnly && (o.ingestOnly || (o.from == "" && o.ingest)):
 		if ingestOut, err = runIngest(modDir, ingestArgs); err != nil {
 			return err
 		}
@@ -279,7 +286,7 @@ func run(o options) error {
 		if !kitFacts.Match(kitOut) { // a plain go test output, or one without the facts
 			kitOut = append([]byte("# kit: from="+filepath.Base(o.kitFrom)+"\n"), kitOut...)
 		}
-	case o.kitOnly || (o.from == "" && o.kit):
+	case !o.tracingOnly && (o.kitOnly || (o.from == "" && o.kit)):
 		if kitOut, err = runKit(filepath.Dir(modDir)); err != nil {
 			if o.from == "" {
 				err = fmt.Errorf("%w (the other runs are saved in %s: `go run ./cmd/report -kit-only` runs the kit block again)", err, lastRun)
@@ -312,6 +319,9 @@ func run(o options) error {
 			return err
 		}
 		var blocks []string
+		if o.tracingOnly {
+			blocks = append(blocks, "tracing")
+		}
 		if o.ingestOnly {
 			blocks = append(blocks, "ingest")
 		}
@@ -339,12 +349,31 @@ func run(o options) error {
 		runInfo.ing = parseIngest(mainOut)
 	}
 	runInfo.kit = parseKit(kitOut)
+	tracingOut := fileTracing
+	if o.tracingOnly || (o.from == "" && o.tracing) {
+		if tracingOut, err = runTracing(filepath.Dir(modDir)); err != nil {
+			return err
+		}
+		saved := lastRun
+		if only {
+			saved = o.from
+		}
+		cur, err := os.ReadFile(saved)
+		if err != nil {
+			return err
+		}
+		cur, _ = cutTracing(cur)
+		if err := os.WriteFile(saved, joinRuns(cur, tracingOut), 0o644); err != nil {
+			return err
+		}
+	}
+	runInfo.tracing = parseTracing(tracingOut)
 	md := render(runInfo, facts{
 		cpu: runInfo.cpu, goVersion: goVersion(), server: serverVersion(), load: load,
 		when: start.UTC(), took: tookRun, benchtime: o.benchtime, count: o.count, rounds: o.rounds,
 		testCmd: "go " + strings.Join(testArgs, " "), ingestCmd: "go " + strings.Join(ingestArgs, " "),
 		kitCmds: kitCommands(), parsed: o.from,
-	}, joinRuns(mainOut, ingestOut, kitOut), analysis(modDir))
+	}, joinRuns(mainOut, ingestOut, kitOut, tracingOut), analysis(modDir))
 	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return err
 	}
@@ -540,6 +569,7 @@ type runInfo struct {
 	sysbenchErr []string // why sysbench did not run, as the benchmark said
 	ing         ingestInfo
 	kit         kitInfo
+	tracing     tracingInfo
 }
 
 // key names a BenchmarkCompare result.
@@ -735,6 +765,9 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("(`-kit=false` skips them; `-kit-only` runs only them, replaces the kit block at the end of `bench/last-run.txt` and re-renders\n")
 	p("this file from it; `-kit-from file` renders another saved kit output):\n\n")
 	p("```sh\n%s\n```\n\n", strings.Join(f.kitCmds, "\n"))
+	p("then, for the tracing section, the main module's BenchmarkTracing (`-tracing=false` skips it; `-tracing-only` runs only it,\n")
+	p("replaces the tracing block at the end of `bench/last-run.txt` and re-renders this file from it):\n\n")
+	p("```sh\n%s\n```\n\n", tracingCommand())
 	p("and writes this file. Every setting (workload × concurrency) runs its contenders one after another, and that %d times\n", f.rounds)
 	p("(`-rounds`), so each contender is sampled across the same stretch of machine load; every figure below is the median over the rounds.\n")
 	p("In each round a contender opens its pool once and runs both context styles on it (the order alternates between rounds):\n")
@@ -829,6 +862,7 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	renderScoped(&b, ri)
 	renderIngest(&b, ri.ing)
 	renderKit(&b, ri.kit)
+	renderTracing(&b, ri.tracing)
 	if notes != "" {
 		p("## Analysis\n\n%s\n", strings.TrimSpace(notes))
 	}

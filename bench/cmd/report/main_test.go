@@ -253,3 +253,38 @@ func TestShellJoin(t *testing.T) {
 		t.Errorf("withoutEnv: %v", env)
 	}
 }
+
+// TestTracingBlock: the tracing block is cut off a saved run whatever
+// precedes it, parsed into medians per op and tracer, and rendered with
+// the ratio to tracer=off and the 2 % verdict.
+func TestTracingBlock(t *testing.T) {
+	block := "# tracing: when=2026-12-02T05:00:00Z took=40s load-before=1.0/1.0/1.0 load-after=2.0/2.0/2.0 cmd=go test\n" +
+		"BenchmarkTracing/op=point/tracer=off-2   3000   100000 ns/op   1760 B/op   41 allocs/op\n" +
+		"BenchmarkTracing/op=point/tracer=off-2   3000   102000 ns/op   1760 B/op   41 allocs/op\n" +
+		"BenchmarkTracing/op=point/tracer=off-2   3000   104000 ns/op   1760 B/op   41 allocs/op\n" +
+		"BenchmarkTracing/op=point/tracer=noop-2  3000   105000 ns/op   1984 B/op   48 allocs/op\n" +
+		"BenchmarkTracing/op=point/tracer=noop-2  3000   106000 ns/op   1984 B/op   48 allocs/op\n" +
+		"BenchmarkTracing/op=point/tracer=noop-2  3000   107000 ns/op   1984 B/op   48 allocs/op\n"
+	saved := []byte("# report: when=x\nBenchmarkCompare/a 1 2 ns/op\n# kit: when=y\nBenchmarkKit/x 1 2 ns/op\n" + block)
+	rest, got := cutTracing(saved)
+	if string(got) != block || strings.Contains(string(rest), "# tracing:") {
+		t.Fatalf("cutTracing: rest %q, block %q", rest, got)
+	}
+	ti := parseTracing(got)
+	if n := len(ti.ns["point/off"]); n != 3 || len(ti.ns["point/noop"]) != 3 {
+		t.Fatalf("parsed %v", ti.ns)
+	}
+	var b strings.Builder
+	renderTracing(&b, ti)
+	out := b.String()
+	for _, want := range []string{"| point | off |", "| 102000 | 1.000× |", "| 106000 | 1.039× |", "| 48 |", "**not met** in this run (+3.9 %)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered tracing section lacks %q:\n%s", want, out)
+		}
+	}
+	var empty strings.Builder
+	renderTracing(&empty, parseTracing(nil))
+	if !strings.Contains(empty.String(), "Not measured") {
+		t.Errorf("an empty block renders %q", empty.String())
+	}
+}
