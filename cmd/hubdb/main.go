@@ -3,6 +3,7 @@
 //	hubdb migrate up|down|steps N|goto V|force V|status [--db NAME]... [--all]
 //	hubdb grants [--apply] [--admin-user NAME] [--app-user NAME] [--db NAME]...
 //	hubdb testdb list|drop [--yes] [PREFIX]
+//	hubdb doctor [--db NAME]... [--json] [--no-drift]
 //
 // Run "hubdb help" or "hubdb migrate --help" for the details. Where the
 // databases live comes from HUBDB_DSN, HUBDB_<NAME>_DSN, HUBDB_DB_PREFIX
@@ -47,6 +48,7 @@ var commands = map[string]command{
 	"load":    {"put a bounded load on a local server and report latency, errors and pools", runLoad},
 	"demo":    {"migrate, seed, serve the example API and run the pool-exhaustion scenario", runDemo},
 	"testdb":  {"list and drop the test kit's databases by prefix", runTestdb},
+	"doctor":  {"check every server and database: budget, timeouts, sql_mode, charset, TLS, privileges, migrations, drift", runDoctor},
 }
 
 // stdio bundles the standard streams handed to run.
@@ -81,7 +83,7 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: hubdb <command> [arguments]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, name := range []string{"migrate", "grants", "load", "demo", "testdb"} {
+	for _, name := range []string{"migrate", "grants", "load", "demo", "testdb", "doctor"} {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w)
