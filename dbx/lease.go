@@ -30,8 +30,8 @@ type lease struct {
 func (p *pool) acquire(ctx context.Context, site callSite) (l *lease, err error) {
 	start := time.Now()
 	if p.trace.acquire != nil {
-		end := p.traceAcquire(ctx, start)
-		defer func() { end(err) }()
+		tctx := p.traceAcquire(ctx)
+		defer func() { p.endAcquire(tctx, start, err) }()
 	}
 	if err := p.admit(ctx, start); err != nil {
 		return nil, err

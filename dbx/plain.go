@@ -34,8 +34,8 @@ type plainKey struct{}
 func (p *pool) acquirePlain(ctx context.Context, site callSite) (_ *plainLease, _ context.Context, err error) {
 	start := time.Now()
 	if p.trace.acquire != nil {
-		end := p.traceAcquire(ctx, start)
-		defer func() { end(err) }()
+		tctx := p.traceAcquire(ctx)
+		defer func() { p.endAcquire(tctx, start, err) }()
 	}
 	if err := p.admit(ctx, start); err != nil {
 		return nil, ctx, err

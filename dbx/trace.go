@@ -149,15 +149,15 @@ func (p *pool) traceTarget() *TraceTarget {
 	return t
 }
 
-// traceAcquire starts the trace of a connection wait; the returned func
-// ends it.
-func (p *pool) traceAcquire(ctx context.Context, start time.Time) func(err error) {
-	at := p.trace.acquire
+// traceAcquire starts the trace of a connection wait (the acquire tracer
+// is set); endAcquire ends it.
+func (p *pool) traceAcquire(ctx context.Context) context.Context {
 	_, waiting, _, _ := p.gate.counts()
-	tctx := at.TraceAcquireStart(ctx, TraceAcquireStartData{Target: p.trace.target, Waiting: waiting})
-	return func(err error) {
-		at.TraceAcquireEnd(tctx, TraceAcquireEndData{Waited: time.Since(start), Err: err})
-	}
+	return p.trace.acquire.TraceAcquireStart(ctx, TraceAcquireStartData{Target: p.trace.target, Waiting: waiting})
+}
+
+func (p *pool) endAcquire(tctx context.Context, start time.Time, err error) {
+	p.trace.acquire.TraceAcquireEnd(tctx, TraceAcquireEndData{Waited: time.Since(start), Err: err})
 }
 
 // tracedTx runs one attempt of a transaction under the tx tracer (set).

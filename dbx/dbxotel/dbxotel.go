@@ -106,6 +106,13 @@ func version() string {
 	return ""
 }
 
+// Span start options, made once: a variadic call would allocate them on
+// every span.
+var (
+	clientSpan   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+	internalSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)}
+)
+
 // Attribute keys beyond the semantic conventions.
 const (
 	keyDB          = attribute.Key("dbx.db")
@@ -150,7 +157,7 @@ func (t *Tracer) TraceQueryStart(ctx context.Context, d dbx.TraceQueryStartData)
 		op = operation(d.Query)
 		name = cmp.Or(op, "sql")
 	}
-	ctx, span := t.get().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := t.get().Start(ctx, name, clientSpan...)
 	if !span.IsRecording() {
 		return ctx
 	}
@@ -182,7 +189,7 @@ func (t *Tracer) TraceQueryEnd(ctx context.Context, d dbx.TraceQueryEndData) {
 
 // TraceAcquireStart starts the span of a wait for a connection.
 func (t *Tracer) TraceAcquireStart(ctx context.Context, d dbx.TraceAcquireStartData) context.Context {
-	ctx, span := t.get().Start(ctx, "dbx.acquire", trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := t.get().Start(ctx, "dbx.acquire", internalSpan...)
 	if span.IsRecording() {
 		span.SetAttributes(append(targetAttrs(d.Target, 1), keyGateWaiting.Int(d.Waiting))...)
 	}
@@ -207,7 +214,7 @@ func (t *Tracer) TraceTxStart(ctx context.Context, d dbx.TraceTxStartData) conte
 	if d.ReadOnly {
 		name = "dbx.read"
 	}
-	ctx, span := t.get().Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := t.get().Start(ctx, name, internalSpan...)
 	if span.IsRecording() {
 		span.SetAttributes(append(targetAttrs(d.Target, 2), keyAttempt.Int(d.Attempt), keyReadOnly.Bool(d.ReadOnly))...)
 	}
