@@ -388,6 +388,7 @@ func privilegeFindings(gs []grant, acct string, schemas, configured []string) (o
 
 	for _, k := range beyondOrder {
 		var dbs, revokes []string
+		slices.SortFunc(beyond[k], func(a, b grant) int { return strings.Compare(a.db, b.db) }) // SHOW GRANTS has no order
 		for _, g := range beyond[k] {
 			dbs = append(dbs, unescapeLike(g.db))
 			revokes = append(revokes, revoke(extra(g.privs), g.object()))
