@@ -6,7 +6,8 @@
 #   make test       everything CI runs: freshness of gen/, vet, staticcheck, every query
 #                   prepared on the server, and go test -race against a real MariaDB
 #   make generate   regenerate gen/ from schema/ and queries/ (sqlc + the typed registry)
-#   make check      fail if gen/ is stale, go vet, staticcheck, and prepare every query
+#   make check      fail if gen/ is stale, go vet, staticcheck, lint-migrations, and prepare every query
+#   make lint-migrations  flag migration statements that lock or rebuild a table (hubdb migrate lint)
 #   make check-compat  the previous release's queries prepared against this schema (COMPAT_BASE=rev; docs/schema-conventions.md)
 #   make fuzz       a short run of each fuzz target (FUZZTIME=20000x executions)
 #   make test-stress  make test 3 times in a row beside two CPU-bound loops
@@ -98,7 +99,14 @@ test-stress:
 check:
 	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare
 
-check-offline: check-generate gofmt vet staticcheck
+check-offline: check-generate gofmt vet staticcheck lint-migrations
+
+# Statements of the migrations that lock or rebuild a table on MariaDB 10.11
+# (package migration/lint); needs no server. A reviewed statement is accepted
+# with a comment line "-- hubdb:lint-accept <rule> <why>" before it.
+.PHONY: lint-migrations
+lint-migrations:
+	$(HUBDB) migrate lint --all
 
 # Every Go file is gofmt'd (gen/ included: the generator writes gofmt'd code).
 gofmt:

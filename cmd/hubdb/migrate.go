@@ -31,12 +31,15 @@ Commands:
   verify     compare each database's live structure with what its migrations
              give at its version (a scratch database _hubdb_verify_..., migrated
              and dropped); a hand-made change is printed table by table, exit 1
+  lint       flag statements of the migrations that lock or rebuild a table, with the
+             reason and the fix; no server needed; exit 1 on a finding not accepted
 
 Flags (before or after the arguments):
   --db NAME      a database to work on; repeat for more
   --all          work on every database
-                 (one of --db and --all is required, except for status,
-                 which shows every database by default)
+                 (one of --db and --all is required, except for status and
+                 lint, which take every database by default)
+  --since V      lint: only the migrations after version V
   --config FILE  YAML file saying where the databases live
   --yes          do not ask for confirmation
   --no-create    fail instead of creating a missing database
@@ -54,13 +57,14 @@ Exit status: 0 success, 1 a failed operation, 2 a usage error.
 
 // migrateOpts are the parsed flags and arguments of "hubdb migrate".
 type migrateOpts struct {
-	sub      string   // up, down, steps, goto, force, status, verify
+	sub      string   // up, down, steps, goto, force, status, verify, lint
 	arg      int      // N of steps, V of goto and force
 	dbs      []string // --db, in order
 	all      bool
 	config   string
 	yes      bool
 	noCreate bool
+	since    uint // lint --since
 }
 
 // usageError is a bad command line: exit status 2 with the usage text.
@@ -102,6 +106,8 @@ func runMigrate(ctx context.Context, args []string, s stdio, environ []string) i
 		return migrateStatus(ctx, s, m, targets)
 	case "verify":
 		return migrateVerify(ctx, s, m, targets)
+	case "lint":
+		return migrateLint(s, targets, o.since)
 	case "up":
 		return migrateUp(ctx, s, m, targets)
 	case "down":
@@ -130,6 +136,7 @@ func parseMigrate(args []string) (migrateOpts, error) {
 	fs.StringVar(&o.config, "config", "", "YAML configuration file")
 	fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
 	fs.BoolVar(&o.noCreate, "no-create", false, "do not create a missing database")
+	fs.UintVar(&o.since, "since", 0, "lint only the migrations after this version")
 
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -139,11 +146,11 @@ func parseMigrate(args []string) (migrateOpts, error) {
 		return o, &usageError{msg: err.Error()}
 	}
 	if len(pos) == 0 {
-		return o, usagef("missing command (up, down, steps, goto, force, status or verify)")
+		return o, usagef("missing command (up, down, steps, goto, force, status, verify or lint)")
 	}
 	o.sub, pos = pos[0], pos[1:]
 	switch o.sub {
-	case "up", "down", "status", "verify":
+	case "up", "down", "status", "verify", "lint":
 		if len(pos) > 0 {
 			return o, usagef("%s takes no argument, got %q", o.sub, pos[0])
 		}
@@ -167,8 +174,10 @@ func parseMigrate(args []string) (migrateOpts, error) {
 	switch {
 	case o.all && len(o.dbs) > 0:
 		return o, usagef("give either --db or --all, not both")
-	case !o.all && len(o.dbs) == 0 && o.sub != "status":
+	case !o.all && len(o.dbs) == 0 && o.sub != "status" && o.sub != "lint":
 		return o, usagef("%s needs --db NAME (repeatable) or --all", o.sub)
+	case o.since > 0 && o.sub != "lint":
+		return o, usagef("--since is a flag of lint")
 	}
 	return o, nil
 }
