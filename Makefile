@@ -1,8 +1,10 @@
 # hubdb: the Go data layer of SolarHub's 18 MySQL databases.
 #
 #   make demo       migrate and seed the 18 databases, serve the example API, run the
-#                   pool-exhaustion scenario and print its table (Ctrl-C to stop serving)
+#                   pool-exhaustion scenario, print its table and draw docs/scenario.svg
+#                   (Ctrl-C to stop serving)
 #   make bench      compare hubdb with database/sql, GORM, sqlx and sysbench; writes BENCHMARKS.md
+#                   and docs/bench.svg
 #   make test       everything CI runs: freshness of gen/, vet, staticcheck, every query
 #                   prepared on the server, and go test -race against a real MariaDB
 #   make generate   regenerate gen/ from schema/ and queries/ (sqlc + the typed registry)
@@ -44,7 +46,7 @@ demo:
 # operation and connections opened per second; and the scoped pattern at N=2000 on
 # hubdb and database/sql, idle and beside two CPU-bound loops; the ingest; and the test
 # kit (hubtest: a test's databases copied, migrated or made ahead, on this server and on
-# the kit's private one). Writes BENCHMARKS.md.
+# the kit's private one). Writes BENCHMARKS.md and its chart, docs/bench.svg.
 # cmd/report installs Debian's sysbench with apt-get when it is missing (as root).
 # GORM and sqlx live only in bench/go.mod.
 bench:

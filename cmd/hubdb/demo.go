@@ -35,8 +35,8 @@ seeds the demo data (a second run reuses it), starts the example SolarHub
 API on a loopback port with its pool metrics at /metrics, runs the
 pool-exhaustion scenario of the design note (pool size 5, overflow 10,
 timeout 1 s; 20, 200 and 2000 requests at once; held against scoped; hubdb
-against database/sql), prints the table, and keeps serving the API until
-Ctrl-C.
+against database/sql), prints the table, writes its chart (SVG) and keeps
+serving the API until Ctrl-C.
 
 Flags:
   --addr HOST:PORT  where the API listens, on loopback (default 127.0.0.1:8080,
@@ -46,6 +46,10 @@ Flags:
                     (default 20, 200 and 2000)
   --exit            stop after the table instead of serving (for CI and tests);
                     the exit status is then 1 if the scenario broke its promise
+                    or its chart could not be written
+  --chart FILE      write the scenario's chart there, an SVG (default
+                    docs/scenario.svg when ./docs exists, as in the repository;
+                    --chart '' writes none)
   --config FILE     YAML file saying where the databases live
 
 Environment: HUBDB_DSN, HUBDB_<NAME>_DSN and HUBDB_DB_PREFIX, as for migrate.
@@ -70,6 +74,8 @@ type demoOpts struct {
 	requests []int
 	exit     bool
 	config   string
+	chart    string // --chart; chartSet: given
+	chartSet bool
 }
 
 // runDemo is "hubdb demo".
@@ -97,7 +103,7 @@ func runDemo(ctx context.Context, args []string, s stdio, environ []string) int 
 }
 
 func parseDemo(args []string) (demoOpts, error) {
-	o := demoOpts{addr: defaultDemoAddr, sites: seed.DefaultSites}
+	o := demoOpts{addr: defaultDemoAddr, sites: seed.DefaultSites, chart: defaultDemoChart}
 	fs := flag.NewFlagSet("hubdb demo", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.addr, "addr", o.addr, "")
@@ -112,6 +118,7 @@ func parseDemo(args []string) (demoOpts, error) {
 	})
 	fs.BoolVar(&o.exit, "exit", false, "")
 	fs.StringVar(&o.config, "config", "", "")
+	fs.StringVar(&o.chart, "chart", o.chart, "")
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -123,7 +130,10 @@ func parseDemo(args []string) (demoOpts, error) {
 	case o.sites < 1 || o.sites > 1000:
 		return o, usagef("--sites must be 1 to 1000")
 	}
-	fs.Visit(func(f *flag.Flag) { o.addrSet = o.addrSet || f.Name == "addr" })
+	fs.Visit(func(f *flag.Flag) {
+		o.addrSet = o.addrSet || f.Name == "addr"
+		o.chartSet = o.chartSet || f.Name == "chart"
+	})
 	if err := checkLoopbackListen(o.addr); err != nil {
 		return o, &usageError{msg: err.Error()}
 	}
@@ -211,9 +221,13 @@ func demo(ctx context.Context, s stdio, cfg *config.Config, o demoOpts) (int, er
 	}
 	fmt.Fprintln(s.out)
 	res.Print(s.out)
+	chartErr := writeDemoChart(s, o, res)
+	if chartErr != nil {
+		fmt.Fprintf(s.err, "hubdb demo: %v\n", chartErr)
+	}
 	printNext(s.out, url, rep, time.Since(start), o.exit)
 	if o.exit {
-		if res.Check() != nil {
+		if res.Check() != nil || chartErr != nil {
 			return exitError, nil
 		}
 		return exitOK, nil

@@ -68,6 +68,12 @@
 //
 //	cd bench && go run ./cmd/report -kit-only
 //
+// The run's main comparison, every contender's throughput relative to
+// raw-prepared per workload, concurrency and context style, is also drawn
+// as a chart (internal/chart): docs/bench.svg at the repository root,
+// which the report shows; -chart names another file, -chart - none.
+// `go run ./cmd/report -from last-run.txt` redraws it from a saved run.
+//
 // -kit-from file renders the kit section from another saved output without
 // changing last-run.txt: a kit block, or a plain go test output of the two
 // benchmarks (its results belong to one unnamed server, until a
@@ -98,6 +104,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/solarhub/hubdb/internal/chart"
 )
 
 const envDSN = "HUBDB_TEST_DSN"
@@ -155,6 +163,7 @@ func main() {
 	flag.BoolVar(&o.kit, "kit", true, "also run the kit block (after the ingest): BenchmarkKit and BenchmarkReplay of the main module, on the server at HUBDB_TEST_DSN and on the kit's private server")
 	flag.StringVar(&o.kitFrom, "kit-from", "", "take the kit results from this saved output (a kit block, or a plain go test -bench output of BenchmarkKit and BenchmarkReplay) instead of running them or reading them from -from")
 	flag.BoolVar(&o.kitOnly, "kit-only", false, "run only the kit block, replace the kit block of the -from file (default bench/last-run.txt) with its output, and render from it")
+	flag.StringVar(&o.chart, "chart", "", "SVG file of the throughput chart (default docs/bench.svg at the repository root; - for none)")
 	flag.BoolVar(&o.tracing, "tracing", true, "also run the tracing block (last): BenchmarkTracing of the main module's dbx/dbxotel")
 	flag.BoolVar(&o.tracingOnly, "tracing-only", false, "run only the tracing block, replace the tracing block of the -from file (default bench/last-run.txt) with its output, and render from it")
 	flag.Parse()
@@ -176,6 +185,7 @@ type options struct {
 	kit, kitOnly         bool
 	kitFrom              string
 	tracing, tracingOnly bool
+	chart                string
 }
 
 func run(o options) error {
@@ -368,16 +378,30 @@ func run(o options) error {
 		}
 	}
 	runInfo.tracing = parseTracing(tracingOut)
+	chartFile := chartPath(o.chart, modDir)
+	var svg []byte
+	if chartFile != "" {
+		if svg, err = benchChart(runInfo); err != nil {
+			fmt.Fprintf(os.Stderr, "report: no chart: %v\n", err)
+			chartFile = ""
+		}
+	}
 	md := render(runInfo, facts{
 		cpu: runInfo.cpu, goVersion: goVersion(), server: serverVersion(), load: load,
 		when: start.UTC(), took: tookRun, benchtime: o.benchtime, count: o.count, rounds: o.rounds,
 		testCmd: "go " + strings.Join(testArgs, " "), ingestCmd: "go " + strings.Join(ingestArgs, " "),
-		kitCmds: kitCommands(), parsed: o.from,
+		kitCmds: kitCommands(), parsed: o.from, chart: chartLink(o.out, chartFile),
 	}, joinRuns(mainOut, ingestOut, kitOut, tracingOut), analysis(modDir))
 	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report: wrote %s\n", o.out)
+	if chartFile != "" {
+		if err := chart.WriteFile(chartFile, svg); err != nil {
+			return fmt.Errorf("the throughput chart: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "report: wrote %s\n", chartFile)
+	}
 	return nil
 }
 
@@ -712,6 +736,7 @@ type facts struct {
 	testCmd, parsed        string
 	ingestCmd              string   // how the report runs BenchmarkIngest
 	kitCmds                []string // how the report runs the kit block
+	chart                  string   // the throughput chart, relative to the report; "" none
 }
 
 // lookup returns the median of unit for one BenchmarkCompare result;
@@ -823,6 +848,9 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("p50/p99 are per-operation latencies in µs; CPU µs/op and CPU ×prep are client CPU per operation and its ratio to raw-prepared's (lower is better);\n")
 	p("conns/s and dials/s are connections opened per second under steady load (server's counter, this process's dials);\n")
 	p("B/op and allocs/op are from `b.ReportAllocs` (whole process, including the driver). sysbench has no latency, connection or allocation figures here.\n\n")
+	if f.chart != "" {
+		p("![%s](%s)\n\n", chartTitle, f.chart)
+	}
 	for _, w := range workloads {
 		p("### %s\n\n%s\n\n", w.name, w.desc)
 		for _, c := range concurrencies {
