@@ -146,13 +146,15 @@ func (a *alter) add(w *words, line int) {
 	switch p := w.peek(); {
 	case p.is("PRIMARY"):
 		a.flag(rulePrimaryKey, line, "ADD PRIMARY KEY on "+a.name)
-		for _, c := range keyColumns(skipToGroup(w)) {
+		cols := keyColumns(skipToGroup(w))
+		for _, c := range cols {
 			if col := a.t.column(c); col != nil {
 				col.notNull = true
 			}
 		}
 		if a.t != nil {
 			a.t.clustered = true
+			a.t.index(cols)
 		}
 	case p.is("FULLTEXT"), p.is("SPATIAL"), p.is("UNIQUE"):
 		kind := strings.ToUpper(p.text)
@@ -161,10 +163,12 @@ func (a *alter) add(w *words, line int) {
 		if a.fl.fkChecks {
 			a.flag(ruleForeignKey, line, "ADD FOREIGN KEY on "+a.name+" with foreign_key_checks on")
 		}
+		a.fl.addIndex("", a.name, keyColumns(skipToGroup(w)), line, "") // the index it needs
 	case p.is("CHECK"):
 		a.flag(ruleCheckConstraint, line, "ADD CHECK on "+a.name)
-	case p.is("INDEX"), p.is("KEY"), p.is("PERIOD"), p.is("PARTITION"), p.is("SYSTEM"):
-		// built online without a rebuild, or not a column
+	case p.is("INDEX"), p.is("KEY"):
+		a.fl.addIndex("", a.name, keyColumns(skipToGroup(w)), line, "") // built online without a rebuild
+	case p.is("PERIOD"), p.is("PARTITION"), p.is("SYSTEM"):
 	default:
 		a.addColumns(w, false, line)
 	}
@@ -228,6 +232,7 @@ func (a *alter) change(def []token, old string, ifExists bool, line int) {
 	}
 	if a.t != nil {
 		delete(a.t.cols, strings.ToLower(old))
+		c.indexed = prev != nil && prev.indexed
 		a.t.setColumn(c)
 	}
 }

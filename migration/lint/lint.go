@@ -25,8 +25,9 @@ type Finding struct {
 	Line int
 	// Statement is the statement, shortened to about 100 characters.
 	Statement string
-	// Rule is the rule's name (see [Rules]) and Kind its kind.
+	// Rule is the rule's name (see [Rules]).
 	Rule string
+	// Kind is the rule's kind.
 	Kind Kind
 	// Reason says what the statement does on the server: the flagged part
 	// and the rule's reason.
@@ -34,9 +35,10 @@ type Finding struct {
 	// Fix is the alternative.
 	Fix string
 	// Accepted: a reviewer accepted the statement with a marker
-	// "-- hubdb:lint-accept <rule> <why>"; Why is the marker's reason.
+	// "-- hubdb:lint-accept <rule> <why>".
 	Accepted bool
-	Why      string
+	// Why is the accepting marker's reason.
+	Why string
 }
 
 // String is the finding as hubdb migrate lint prints it:
@@ -367,10 +369,13 @@ func (fl *fileLint) create(w *words) {
 	fl.addIndex(kind, name, keyColumns(w.group()), fl.stmt.line, "CREATE "+kind+" INDEX on "+name)
 }
 
-// addIndex flags a FULLTEXT or SPATIAL index added to a table that was not
-// created in this file, and a UNIQUE index that becomes the table's
-// primary key.
+// addIndex records an index on cols of the table, and flags a FULLTEXT or
+// SPATIAL index added to a table that was not created in this file, and a
+// UNIQUE index that becomes the table's primary key.
 func (fl *fileLint) addIndex(kind, tableName string, cols []string, line int, detail string) {
+	if t := fl.tables[tableName]; t != nil {
+		defer t.index(cols)
+	}
 	switch kind {
 	case "UNIQUE":
 		if t := fl.tables[tableName]; t != nil && !t.clustered && t.notNull(cols) {
@@ -423,7 +428,7 @@ func (fl *fileLint) createTable(w *words, orReplace bool) {
 		t.complete = false
 	}
 	var primary []string
-	var unique [][]string
+	var unique, keys [][]string
 	for _, def := range splitTop(body) {
 		dw := &words{toks: def}
 		has := func(w string) bool { return slices.ContainsFunc(def, func(t token) bool { return t.is(w) }) }
@@ -434,10 +439,11 @@ func (fl *fileLint) createTable(w *words, orReplace bool) {
 			t.clustered = true
 		case first.is("UNIQUE"), first.is("CONSTRAINT") && has("UNIQUE"):
 			unique = append(unique, keyColumns(skipToGroup(dw)))
-		case first.is("FULLTEXT"):
-			t.fulltext = true
-		case first.is("KEY"), first.is("INDEX"), first.is("SPATIAL"), first.is("CONSTRAINT"),
-			first.is("FOREIGN"), first.is("CHECK"), first.is("PERIOD"):
+		case first.is("FULLTEXT"), first.is("KEY"), first.is("INDEX"), first.is("SPATIAL"),
+			first.is("CONSTRAINT") && has("FOREIGN"), first.is("FOREIGN"):
+			t.fulltext = t.fulltext || first.is("FULLTEXT")
+			keys = append(keys, keyColumns(skipToGroup(dw)))
+		case first.is("CONSTRAINT"), first.is("CHECK"), first.is("PERIOD"):
 		default:
 			c, err := parseColumn(def, t)
 			if err != nil {
@@ -453,8 +459,13 @@ func (fl *fileLint) createTable(w *words, orReplace bool) {
 			c.notNull = true
 		}
 	}
+	t.index(primary)
 	for _, u := range unique {
 		t.clustered = t.clustered || t.notNull(u)
+		t.index(u)
+	}
+	for _, k := range keys {
+		t.index(k)
 	}
 	fl.tables[name] = t
 	fl.created[name] = !fromSelect

@@ -288,7 +288,10 @@ func TestLintTypes(t *testing.T) {
 		{"a VARCHAR(10) CHARACTER SET klingon", "a VARCHAR(300) CHARACTER SET klingon", ruleColumnType},
 		{"a DATETIME", "a DATETIME(0) NOT NULL", ruleColumnNull},
 		{"a DATETIME", "a DATETIME(3)", ruleColumnType},
-		{"a TEXT", "a TEXT COLLATE utf8mb4_bin", ruleColumnType},
+		{"a TEXT", "a TEXT COLLATE utf8mb4_bin", ""},
+		{"a TEXT UNIQUE", "a TEXT COLLATE utf8mb4_bin", ruleColumnType},
+		{"a TEXT CHARACTER SET utf8mb3 KEY", "a TEXT CHARACTER SET utf8mb4", ruleColumnType},
+		{"a TEXT CHARACTER SET utf8mb3", "a TEXT CHARACTER SET utf8mb4", ""},
 		{"a TEXT", "a TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", ""},
 		{"a ENUM('x')", "a ENUM('x','y') CHARACTER SET utf8mb4", ruleColumnType}, // the charset's default collation
 		{"a SET('a','b','c','d','e','f','g','h')", "a SET('a','b','c','d','e','f','g','h','i')", ruleColumnType},

@@ -92,6 +92,19 @@ var extraCases = []proofCase{
 		stmt: "ALTER TABLE old_names MODIFY name VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL", instant: true},
 	{name: "utf8mb3 varchar(80) to utf8mb4", setup: oldNames,
 		stmt: "ALTER TABLE old_names MODIFY title VARCHAR(80) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL", rule: ruleColumnType},
+	{name: "utf8mb3 text to utf8mb4", setup: oldNames,
+		stmt: "ALTER TABLE old_names MODIFY body TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL", instant: true},
+	{name: "utf8mb3 indexed text to utf8mb4", setup: oldNames,
+		stmt: "ALTER TABLE old_names MODIFY memo TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL", rule: ruleColumnType},
+	{name: "collation of a text", setup: oldNames, stmt: "ALTER TABLE old_names MODIFY body TEXT COLLATE utf8mb3_bin NULL", instant: true},
+	{name: "collation of an indexed text", setup: oldNames, stmt: "ALTER TABLE old_names MODIFY memo TEXT COLLATE utf8mb3_bin NULL",
+		rule: ruleColumnType},
+	{name: "collation of an indexed varchar", setup: oldNames,
+		stmt: "ALTER TABLE old_names MODIFY code VARCHAR(20) COLLATE utf8mb3_bin NULL"},
+	{name: "utf8mb3 indexed varchar to utf8mb4", setup: oldNames,
+		stmt: "ALTER TABLE old_names MODIFY code VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NULL"},
+	{name: "collation of an enum", stmt: "ALTER TABLE readings MODIFY kind ENUM('a','b') COLLATE utf8mb4_bin NOT NULL DEFAULT 'a'",
+		rule: ruleColumnType},
 	{name: "CONVERT of utf8mb3 varchar(20) to utf8mb4", setup: oldTags,
 		stmt: "ALTER TABLE old_tags CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", rule: ruleConvertCharset, overApprox: true},
 	{name: "drop column", stmt: "ALTER TABLE readings DROP COLUMN note", instant: true},
@@ -118,8 +131,9 @@ var extraCases = []proofCase{
 }
 
 const (
-	oldNames = "CREATE TABLE old_names (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL, title VARCHAR(80) NULL) " +
-		"ENGINE=InnoDB DEFAULT CHARSET=utf8mb3;\nINSERT INTO old_names VALUES (1, 'a', 'b')"
+	oldNames = "CREATE TABLE old_names (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL, title VARCHAR(80) NULL, " +
+		"body TEXT NULL, memo TEXT NULL, code VARCHAR(20) NULL, KEY idx_old_names_memo (memo(10)), KEY idx_old_names_code (code)) " +
+		"ENGINE=InnoDB DEFAULT CHARSET=utf8mb3;\nINSERT INTO old_names VALUES (1, 'a', 'b', 'c', 'd', 'e')"
 	oldTags = "CREATE TABLE old_tags (id BIGINT NOT NULL PRIMARY KEY, tag VARCHAR(20) NULL, KEY idx_old_tags_tag (tag)) " +
 		"ENGINE=InnoDB DEFAULT CHARSET=utf8mb3;\nINSERT INTO old_tags VALUES (1, 'a'), (2, 'b')"
 )

@@ -83,9 +83,9 @@ var rules = []Rule{
 	{
 		Name: ruleColumnType, Kind: Lock,
 		Reason: "changing a column's type copies the table (ALGORITHM=COPY) and blocks writes while it runs; " +
-			"in place are only: widening a VARCHAR/VARBINARY unless it grows from 128-255 bytes to more than 255, " +
-			"appending ENUM/SET values within the same storage size, utf8mb3 to utf8mb4, a new collation of a (VAR)CHAR, " +
-			"and the default, comment, name or position",
+			"in place (most instantly) are only: widening a VARCHAR/VARBINARY, unless from 128-255 bytes to more than 255; " +
+			"appending ENUM/SET values within the same storage size; utf8mb3 to utf8mb4 or a new collation, " +
+			"except of ENUM/SET and of an indexed TEXT; a new default, comment, name or position",
 		Fix:         expandContract,
 		Example:     "ALTER TABLE readings MODIFY value BIGINT NULL",
 		Counterpart: "ALTER TABLE readings MODIFY unit VARCHAR(64) NULL",

@@ -46,6 +46,15 @@ func (t *table) column(name string) *column {
 
 func (t *table) setColumn(c *column) { t.cols[strings.ToLower(c.name)] = c }
 
+// index marks the columns cols as indexed.
+func (t *table) index(cols []string) {
+	for _, name := range cols {
+		if c := t.column(name); c != nil {
+			c.indexed = true
+		}
+	}
+}
+
 // notNull reports whether every column of cols is known to be NOT NULL.
 func (t *table) notNull(cols []string) bool {
 	for _, name := range cols {
@@ -75,6 +84,7 @@ type column struct {
 	hasDefault bool
 	autoInc    bool
 	primary    bool   // PRIMARY KEY in the column's definition
+	indexed    bool   // in an index (one dropped since included)
 	generated  string // "", "virtual" or "stored"
 	expr       string // the generation expression
 }
@@ -157,7 +167,9 @@ func parseColumn(toks []token, t *table) (*column, error) {
 		case tok.is("AUTO_INCREMENT"):
 			c.autoInc = true
 		case tok.is("PRIMARY") && w.accept("KEY"):
-			c.primary, c.notNull = true, true
+			c.primary, c.notNull, c.indexed = true, true, true
+		case tok.is("UNIQUE"), tok.is("KEY"):
+			c.indexed = true
 		case tok.is("COLLATE"):
 			w.accept("=")
 			c.typ.collation = strings.ToLower(w.next().name())
@@ -372,7 +384,7 @@ func columnChange(old, nw *column) (rule, why string) {
 	case nw.generated == "stored" && nw.expr != old.expr:
 		return ruleColumnType, subject + " gets a new STORED expression"
 	}
-	if why := typeChange(old.typ, nw.typ); why != "" {
+	if why := typeChange(old.typ, nw.typ, old.indexed); why != "" {
 		return ruleColumnType, subject + " " + why
 	}
 	if old.notNull != nw.notNull {
@@ -391,9 +403,10 @@ func genName(g string) string {
 	return "a " + strings.ToUpper(g) + " generated column"
 }
 
-// typeChange says why changing type o into n copies the table, or "".
+// typeChange says why changing type o into n (of a column in an index:
+// indexed) copies the table, or "".
 // The limits are MariaDB 10.11's, as the package's tests find them.
-func typeChange(o, n colType) string {
+func typeChange(o, n colType, indexed bool) string {
 	if o.base != n.base || o.unsigned != n.unsigned || o.zerofill != n.zerofill {
 		return fmt.Sprintf("changes type from %s to %s", o, n)
 	}
@@ -429,26 +442,27 @@ func typeChange(o, n colType) string {
 		}
 	}
 	if slices.Contains(charTypes, o.base) {
-		return charsetChange(o, n)
+		return charsetChange(o, n, indexed)
 	}
 	return ""
 }
 
 // charsetChange says why changing the character set or collation of a
 // character column copies the table, or "".
-func charsetChange(o, n colType) string {
+func charsetChange(o, n colType, indexed bool) string {
+	text := slices.Contains(textTypes, o.base)
 	switch {
 	case o.charset == n.charset && o.collation == n.collation:
 		return ""
 	case o.charset == "" || n.charset == "":
 		return "may change its character set (the lint does not know the table's default)"
+	case o.base == "enum" || o.base == "set":
+		return fmt.Sprintf("changes the character set or collation of an %s column", strings.ToUpper(o.base))
+	case text && indexed:
+		return fmt.Sprintf("changes the character set or collation of an indexed %s column", strings.ToUpper(o.base))
 	case o.charset == n.charset:
-		if o.base == "char" || o.base == "varchar" {
-			return "" // a new collation of a (VAR)CHAR: in place (its indexes are rebuilt online)
-		}
-		return fmt.Sprintf("changes the collation of a %s column (a copy for ENUM, SET and indexed TEXT)",
-			strings.ToUpper(o.base))
-	case o.charset == "utf8mb3" && n.charset == "utf8mb4" && o.base != "enum" && o.base != "set":
+		return "" // a new collation of a (VAR)CHAR (its indexes are rebuilt online) or a TEXT
+	case o.charset == "utf8mb3" && n.charset == "utf8mb4":
 		return "" // the VARCHAR lengths are checked by typeChange
 	}
 	return fmt.Sprintf("changes its character set from %s to %s", o.charset, n.charset)
