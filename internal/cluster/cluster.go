@@ -150,32 +150,29 @@ func sweep(base string, logf func(string, ...any)) {
 		err = os.RemoveAll(dir)
 		f.Close()
 		if logf != nil {
-			logf("cluster: swept stale %s (owner gone; %d mariadbd killed; remove: %v)", dir, killed, err)
+			logf("cluster: swept stale %s (its owner is gone; %d processes left from it killed; remove: %v)", dir, killed, err)
 		}
 	}
 }
 
-// killStale SIGKILLs the process groups of the pids recorded under dir
-// whose command line names dir, and returns how many it killed.
+// killStale SIGKILLs every process whose command line names dir (its
+// mariadbd, an SST script, an rsync daemon: the directory's random name
+// is in their arguments, and in no one else's) and returns how many.
 func killStale(dir string) int {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	n := 0
-	pids, _ := filepath.Glob(filepath.Join(dir, "*", "node.pid"))
-	for _, pf := range pids {
-		b, err := os.ReadFile(pf)
-		if err != nil {
+	for _, pc := range procs {
+		cmdline, err := os.ReadFile(pc)
+		if err != nil || !strings.Contains(string(cmdline), dir+"/") {
 			continue
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || pid <= 1 {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(pc)))
+		if err != nil || pid <= 1 || pid == os.Getpid() {
 			continue
 		}
-		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil || !strings.Contains(string(cmdline), dir) {
-			continue // gone, or the pid now belongs to someone else
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			n++
 		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		n++
 	}
 	return n
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,6 +104,11 @@ func TestReplicaSet(t *testing.T) {
 		ro, _ := n.QueryString(ctx, "SELECT @@read_only")
 		if want := map[Role]string{RolePrimary: "0", RoleReplica: "1"}[n.Role()]; ro != want {
 			t.Errorf("%s: @@read_only=%s, want %s", n.Name(), ro, want)
+		}
+	}
+	for _, n := range rs.Nodes() {
+		if strings.Contains(n.ErrorLog(1<<20), rs.replPass) {
+			t.Errorf("%s: the replication password is in the error log", n.Name())
 		}
 	}
 	ph.done("server ids %v distinct, read_only on replicas", ids)
@@ -284,7 +290,7 @@ func TestGalera(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("n3 rejoined by %s", transferKind(n3.ErrorLog(200000)))
+	t.Logf("n3 rejoined by %s", n3.LastStateTransfer())
 	ph.done("cluster_size=3 again, n3 has the rows")
 
 	// n2 cut off: it answers ping, not queries.
@@ -328,31 +334,7 @@ func TestGalera(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("n2 rejoined by %s", n2.LastStateTransfer())
 	ph.done("healed n2 has the rows")
 	t.Logf("galera: start %.2fs, whole test %.2fs", g.StartDuration().Seconds(), time.Since(ph.start).Seconds())
-}
-
-// transferKind says from a joiner's error log whether its last join was
-// by IST or SST.
-func transferKind(log string) string {
-	ist, sst := lastIndex(log, "IST received"), lastIndex(log, "SST succeeded")
-	if sst < 0 {
-		sst = lastIndex(log, "SST received")
-	}
-	switch {
-	case ist > sst:
-		return "IST"
-	case sst >= 0:
-		return "SST"
-	}
-	return "unknown transfer"
-}
-
-func lastIndex(s, sub string) int {
-	for i := len(s) - len(sub); i >= 0; i-- {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }

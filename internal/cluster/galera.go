@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/solarhub/hubdb/internal/devdb"
 )
 
 // GaleraProvider is the Galera 4 library Debian's galera-4 package
@@ -22,7 +24,7 @@ const GaleraProvider = "/usr/lib/galera/libgalera_smm.so"
 // loopback: a node killed leaves the view after about 3 s instead of
 // 5-15 s. The defaults are evs.suspect_timeout=PT5S,
 // evs.inactive_timeout=PT15S, evs.install_timeout=PT7.5S.
-const DefaultGaleraProviderOptions = "evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT5S;evs.keepalive_period=PT1S"
+const DefaultGaleraProviderOptions = "evs.suspect_timeout=PT3S;evs.inactive_timeout=PT6S;evs.install_timeout=PT5S;evs.keepalive_period=PT1S;gmcast.time_wait=PT1S;evs.join_retrans_period=PT0.5S"
 
 // GaleraOptions configure StartGalera.
 type GaleraOptions struct {
@@ -234,6 +236,57 @@ func (g *Galera) serverArgs(n *Node) []string {
 	return append(args, g.opts.Args...)
 }
 
+var (
+	grastateSeqno = regexp.MustCompile(`(?m)^seqno:\s*(-?\d+)`)
+	grastateUUID  = regexp.MustCompile(`(?m)^uuid:\s*([0-9a-f-]{36})`)
+	recoveredPos  = regexp.MustCompile(`WSREP: Recovered position: ([0-9a-f-]{36}:-?\d+)`)
+)
+
+// recoverPosition finds the last committed position of a node that
+// crashed (grastate.dat says seqno -1) the way the galera_recovery script
+// of the packaged service does: mariadbd --wsrep-recover reads it from
+// InnoDB. Started at that position the node rejoins by IST from a peer's
+// gcache instead of a full SST, which would stall its donor. "" when the
+// node needs no recovery (first start, clean stop).
+func (g *Galera) recoverPosition(ctx context.Context, n *Node, args []string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(n.dir, "data", "grastate.dat"))
+	if err != nil {
+		return "", nil // never started, or wiped: SST
+	}
+	m := grastateSeqno.FindSubmatch(b)
+	u := grastateUUID.FindSubmatch(b)
+	if m == nil || string(m[1]) != "-1" || u == nil || string(u[1]) == "00000000-0000-0000-0000-000000000000" {
+		return "", nil
+	}
+	serverBin, _, err := devdb.Binaries()
+	if err != nil {
+		return "", fmt.Errorf("cluster: %w", err)
+	}
+	logPath := filepath.Join(n.dir, "recover.log")
+	_ = os.Remove(logPath)
+	var rargs []string
+	for _, a := range args {
+		if a != "--wsrep-new-cluster" && !strings.HasPrefix(a, "--log-error=") {
+			rargs = append(rargs, a)
+		}
+	}
+	rargs = append(rargs, "--wsrep-recover", "--log-error="+logPath)
+	t0 := time.Now()
+	cmd := exec.CommandContext(ctx, serverBin, rargs...)
+	cmd.Dir = n.dir
+	cmd.SysProcAttr = sysProcAttr(n.run)
+	if err := startProcess(cmd); err != nil {
+		return "", n.fail("wsrep-recover", err)
+	}
+	werr := cmd.Wait()
+	out, _ := os.ReadFile(logPath)
+	if p := recoveredPos.FindSubmatch(out); p != nil {
+		n.log("%s: crashed; mariadbd --wsrep-recover found position %s in %s", n.name, p[1], since(t0))
+		return string(p[1]), nil
+	}
+	return "", fmt.Errorf("cluster: %s: mariadbd --wsrep-recover found no position (%v)\n--- %s ---\n%s", n.name, werr, logPath, tail(out, 3000))
+}
+
 var safeToBootstrap = regexp.MustCompile(`(?m)^safe_to_bootstrap:\s*0`)
 
 // markSafeToBootstrap lets a node that was killed bootstrap from its own
@@ -381,6 +434,24 @@ func (n *Node) Wsrep(ctx context.Context) (WsrepStatus, error) {
 	st.ClusterSize, _ = strconv.Atoi(m["wsrep_cluster_size"])
 	st.LastCommitted, _ = strconv.ParseInt(m["wsrep_last_committed"], 10, 64)
 	return st, nil
+}
+
+var istReceiver = regexp.MustCompile(`Prepared IST receiver for (-?\d+)-(-?\d+)`)
+
+// LastStateTransfer says how a Galera node last caught up with its
+// cluster, from its error log: "SST" (a full copy from a donor), "IST"
+// (the missed write sets from a peer's gcache), or "" when it never
+// needed either.
+func (n *Node) LastStateTransfer() string {
+	b, _ := os.ReadFile(filepath.Join(n.dir, "error.log"))
+	all := istReceiver.FindAllSubmatch(b, -1)
+	if len(all) == 0 {
+		return ""
+	}
+	if last := all[len(all)-1]; string(last[1]) == "0" {
+		return "SST"
+	}
+	return "IST"
 }
 
 // Isolated reports whether the node was cut off by Isolate and not healed.

@@ -53,8 +53,8 @@ type Node struct {
 	// ReplicaSet only.
 	rs *ReplicaSet
 
-	mu       sync.Mutex               // serialises lifecycle calls
-	port     atomic.Int64             // fixed once the first start succeeded
+	mu       sync.Mutex              // serialises lifecycle calls
+	port     atomic.Int64            // fixed once the first start succeeded
 	proc     atomic.Pointer[process] // the last run of mariadbd
 	isolated atomic.Bool
 
@@ -149,7 +149,11 @@ func (n *Node) handle() (*sql.DB, error) {
 	n.dbMu.Lock()
 	defer n.dbMu.Unlock()
 	if n.db == nil {
-		c, err := mysql.NewConnector(n.Config())
+		cfg := n.Config()
+		// The harness kills servers under its own pool: the driver's
+		// "connection reset" lines that follow are expected, not news.
+		cfg.Logger = &mysql.NopLogger{}
+		c, err := mysql.NewConnector(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -290,6 +294,13 @@ func (n *Node) startLocked(ctx context.Context) error {
 		args = n.rs.serverArgs(n)
 	case RoleGalera:
 		args = n.g.serverArgs(n)
+		pos, err := n.g.recoverPosition(ctx, n, args)
+		if err != nil {
+			return err
+		}
+		if pos != "" {
+			args = append(args, "--wsrep-start-position="+pos)
+		}
 	}
 	if err := n.spawn(args); err != nil {
 		return err
@@ -333,8 +344,6 @@ func (n *Node) spawn(args []string) error {
 		close(p.exited)
 	}()
 	n.proc.Store(p)
-	// The stale sweep of a later run finds the pid here.
-	_ = os.WriteFile(filepath.Join(n.dir, "node.pid"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
 	return nil
 }
 

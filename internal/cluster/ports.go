@@ -26,6 +26,10 @@ var ports struct {
 	given map[int]bool // handed out by this process: never twice
 }
 
+// sqlPorts picks a node's SQL port: freePorts, but a test may hand out
+// a taken one to see the clash retried.
+var sqlPorts = freePorts
+
 // freePorts returns n distinct loopback ports that were free a moment ago
 // and were not handed out before by this process.
 func freePorts(n int) ([]int, error) {

@@ -150,7 +150,7 @@ func firstStart(ctx context.Context, n *Node, extra func() error) error {
 	defer n.mu.Unlock()
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
-		p, perr := freePorts(1)
+		p, perr := sqlPorts(1)
 		if perr != nil {
 			return perr
 		}
@@ -405,10 +405,10 @@ func (rs *ReplicaSet) Close() error {
 
 // closeNodes kills nodes, closes their pools and removes wd.
 func closeNodes(nodes []*Node, wd *workDir) error {
-	err := parallel(len(nodes), func(i int) error { return nodes[i].Kill() })
 	for _, n := range nodes {
 		n.closeDB()
 	}
+	err := parallel(len(nodes), func(i int) error { return nodes[i].Kill() })
 	if wd != nil {
 		err = errors.Join(err, wd.remove())
 	}
