@@ -1,6 +1,8 @@
 // Command solarhub-api serves the SolarHub example HTTP API (package api)
-// with the pool metrics at /metrics. It opens only the databases the API
-// uses (api.Databases), or all of the registry's with -seed.
+// with the pool metrics at /metrics and the live pool page (dbxpage) at
+// /debug/dbx, to loopback clients only (see withDebugPage). It opens only
+// the databases the API uses (api.Databases), or all of the registry's
+// with -seed.
 //
 //	solarhub-api [-addr :8080] [-config hubdb.yaml] [-seed]
 //

@@ -19,6 +19,7 @@ import (
 	"github.com/solarhub/hubdb/cmd/solarhub-api/api"
 	"github.com/solarhub/hubdb/config"
 	"github.com/solarhub/hubdb/dbx"
+	"github.com/solarhub/hubdb/dbx/dbxpage"
 	"github.com/solarhub/hubdb/dbx/dbxprom"
 	"github.com/solarhub/hubdb/gen"
 	"github.com/solarhub/hubdb/internal/seed"
@@ -88,7 +89,8 @@ func serve(ctx context.Context, log *slog.Logger, tr *tracing, addr, cfgPath str
 		return err
 	}
 	metrics := dbxprom.New()
-	cfg := tr.instrument(metrics.Instrument(conf.DBX()))
+	rec := dbxpage.NewRecorder(dbxpage.RecorderOptions{}) // warnings and query latencies for /debug/dbx
+	cfg := tr.instrument(rec.Instrument(metrics.Instrument(conf.DBX())))
 	cfg.Logger = log
 	// The API opens only the databases its handlers use; -seed writes
 	// others too (account, tariff), so it opens every database.
@@ -117,7 +119,7 @@ func serve(ctx context.Context, log *slog.Logger, tr *tracing, addr, cfgPath str
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 	})
 	srv := &http.Server{
-		Addr: addr, Handler: tr.handler(handler),
+		Addr: addr, Handler: tr.handler(withDebugPage(handler, dbxpage.New(m, rec, dbxpage.Options{Title: "solarhub-api pools"}))),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: timeout + 5*time.Second, IdleTimeout: time.Minute,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
