@@ -12,6 +12,7 @@
 #   make lint-migrations  flag migration statements that lock or rebuild a table (hubdb migrate lint)
 #   make check-compat  the previous release's queries prepared against this schema (COMPAT_BASE=rev; docs/schema-conventions.md)
 #   make fuzz       a short run of each fuzz target (FUZZTIME=20000x executions)
+#   make chromium   install Debian's chromium (as root) for the pool page's browser test
 #   make test-stress  make test 3 times in a row beside two CPU-bound loops
 #   make new-db NAME=x  scaffold database x (migrations, queries, sqlc.yaml entry, querytest) and regenerate
 #
@@ -55,8 +56,19 @@ bench:
 test:
 	$(WITHDB) -- $(MAKE) --no-print-directory check-offline check-prepare check-compat test-go test-example test-faults fuzz
 
-test-go:
+test-go: chromium
 	$(GO) test -race -count=1 ./...
+
+# Debian's chromium, for the browser test of the pool page (dbx/dbxpage
+# TestBrowser), installed with apt-get when missing; where that cannot be
+# done (not root, no apt-get) it says so and the test skips.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "chromium: installing Debian's chromium for dbx/dbxpage's browser test" && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || \
+	echo "chromium: not installed and could not be (it needs root and apt-get): dbx/dbxpage's TestBrowser will skip"
 
 # A module outside hubdb's (examples/sitecheck) tested the way an application
 # team would: copied out of the repository into a temporary directory, hubdb
