@@ -53,9 +53,17 @@ const DefaultStartTimeout = 2 * time.Minute
 // directory: six instances take about 100 MB each.
 const shmMinFree = 2 << 30
 
+// DirEnv, when set, is the default of the options' Dir: where cluster
+// directories go when a caller names none (a CI without a roomy /dev/shm).
+const DirEnv = "HUBDB_CLUSTER_DIR"
+
 // baseDir picks where cluster directories go: dir when given, else
-// /dev/shm when it is a writable tmpfs with room, else os.TempDir().
+// $HUBDB_CLUSTER_DIR, else /dev/shm when it is a writable tmpfs with
+// room, else os.TempDir().
 func baseDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv(DirEnv)
+	}
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", fmt.Errorf("cluster: %w", err)
@@ -98,6 +106,8 @@ func newWorkDir(base, kind string, logf func(string, ...any)) (*workDir, error) 
 		os.RemoveAll(path)
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
+	// Go opens files close-on-exec: the servers do not inherit the lock,
+	// so it is free the moment this process is gone, servers or not.
 	lock, err := os.OpenFile(filepath.Join(path, "owner.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)

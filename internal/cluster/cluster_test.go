@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
@@ -308,10 +310,7 @@ func TestGalera(t *testing.T) {
 	} else {
 		t.Logf("isolated n2: ping OK")
 	}
-	for _, q := range []string{"SELECT 1", "SELECT @@server_id", "SELECT COUNT(*) FROM gt.t", "SELECT COUNT(*) FROM mysql.user", "SHOW DATABASES"} {
-		_, err := n2.QueryString(ctx, q)
-		t.Logf("isolated n2: %-35q -> errno %d (%v)", q, errno(err), err)
-	}
+	probeIsolated(ctx, t, n2)
 	_, err = n2.QueryString(ctx, "SELECT COUNT(*) FROM gt.t")
 	if errno(err) != 1047 {
 		t.Errorf("a table query on the isolated node: %v, want error 1047", err)
@@ -336,5 +335,81 @@ func TestGalera(t *testing.T) {
 	})
 	t.Logf("n2 rejoined by %s", n2.LastStateTransfer())
 	ph.done("healed n2 has the rows")
+
+	// The node that bootstrapped the cluster leaves cleanly and comes back.
+	if err := n1.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.WaitSynced(ctx, n2, n3); err != nil {
+		t.Fatal(err)
+	}
+	ph.done("Stop n1 (clean): cluster_size=2 on n2, n3")
+	mustExec(ctx, t, n3, "INSERT INTO gt.t (v) VALUES ('n3 without n1')")
+	if err := n1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(ctx, t, n1, "gt.t"); c != 5 {
+		t.Fatalf("n1 after its restart: %d rows, want 5", c)
+	}
+	t.Logf("n1 rejoined by %s", n1.LastStateTransfer())
+	ph.done("Start n1: rejoined, synced, has the rows")
+
+	ids := map[string]bool{}
+	for _, n := range g.Nodes() {
+		id, err := n.QueryString(ctx, "SELECT @@server_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids[id] || id != strconv.Itoa(n.ServerID()) {
+			t.Fatalf("%s: @@server_id %s (ServerID %d, seen %v)", n.Name(), id, n.ServerID(), ids)
+		}
+		ids[id] = true
+	}
 	t.Logf("galera: start %.2fs, whole test %.2fs", g.StartDuration().Seconds(), time.Since(ph.start).Seconds())
+}
+
+// probeIsolated logs what a node cut off from its cluster answers, on
+// one connection (the session variable holds for the last query).
+func probeIsolated(ctx context.Context, t *testing.T, n *Node) {
+	t.Helper()
+	db := sql.OpenDB(mustConnector(t, n))
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		"SELECT 1", "SELECT @@server_id", "SHOW DATABASES", "SHOW GLOBAL STATUS LIKE 'wsrep_ready'",
+		"SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'wsrep_ready'",
+		"SELECT COUNT(*) FROM gt.t", "SELECT COUNT(*) FROM mysql.user",
+		"SET SESSION wsrep_dirty_reads = ON", "SELECT COUNT(*) FROM gt.t",
+	} {
+		var v sql.RawBytes
+		rows, err := conn.QueryContext(ctx, q)
+		if err == nil {
+			if rows.Next() {
+				cols, _ := rows.Columns()
+				dest := make([]any, len(cols))
+				for i := range dest {
+					dest[i] = new(sql.RawBytes)
+				}
+				err = rows.Scan(dest...)
+				v = *dest[len(dest)-1].(*sql.RawBytes)
+			}
+			rows.Close()
+		}
+		t.Logf("isolated %s: %-40q -> errno %d %q (%v)", n.Name(), abbrev(q), errno(err), v, err)
+	}
+}
+
+func mustConnector(t *testing.T, n *Node) driver.Connector {
+	c, err := mysql.NewConnector(n.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

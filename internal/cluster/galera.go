@@ -30,8 +30,9 @@ const DefaultGaleraProviderOptions = "evs.suspect_timeout=PT3S;evs.inactive_time
 type GaleraOptions struct {
 	// Nodes is the number of nodes. Default 3.
 	Nodes int
-	// Dir is where the cluster's directory is made. Default /dev/shm when
-	// it has 2 GB free, else os.TempDir().
+	// Dir is where the cluster's directory is made. Default
+	// $HUBDB_CLUSTER_DIR, else /dev/shm when it has 2 GB free, else
+	// os.TempDir().
 	Dir string
 	// Args are extra mariadbd options for every node, appended last.
 	Args []string
@@ -141,7 +142,7 @@ func (g *Galera) start(ctx context.Context) error {
 
 	t = time.Now()
 	for i := range g.opts.Nodes {
-		n := &Node{name: "n" + strconv.Itoa(i+1), role: RoleGalera, serverID: i + 1,
+		n := &Node{name: "n" + strconv.Itoa(i+1), role: RoleGalera, serverID: 11 + i,
 			run: run, logf: g.opts.Logf, timeout: g.opts.StartTimeout, g: g}
 		n.dir = filepath.Join(g.wd.path, n.name)
 		if err := os.MkdirAll(n.dir, 0o755); err != nil {

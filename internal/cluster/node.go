@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -35,9 +36,14 @@ const (
 // instance (a different size in Args makes mariadbd resize it on start).
 const innodbLogFileSize = "16M"
 
-// Node is one mariadbd of a cluster. Its methods are safe for concurrent
-// use; lifecycle calls (Start, Stop, Kill, Isolate, Heal) on one node are
-// serialised.
+// Node is one mariadbd of a cluster: a ReplicaSet's primary or replica,
+// or a Galera node. Start, Stop, Kill, Config, Exec and the query helpers
+// apply to every node; ReplicaStatus, StopSQLThread, StartSQLThread and
+// WaitGTID to replicas (GTIDPos to both roles of a ReplicaSet); Wsrep,
+// Isolate, Heal and LastStateTransfer to Galera nodes, and return an
+// error on others. Its methods are safe for concurrent use; lifecycle
+// calls (Start, Stop, Kill, Isolate, Heal, the SQL thread calls) on one
+// node are serialised.
 type Node struct {
 	name     string
 	role     Role
@@ -53,6 +59,7 @@ type Node struct {
 	// ReplicaSet only.
 	rs *ReplicaSet
 
+	closed   atomic.Bool             // by Close: no process is started any more
 	mu       sync.Mutex              // serialises lifecycle calls
 	port     atomic.Int64            // fixed once the first start succeeded
 	proc     atomic.Pointer[process] // the last run of mariadbd
@@ -231,6 +238,11 @@ func (n *Node) Status(ctx context.Context, names ...string) (map[string]string, 
 	if err != nil {
 		return nil, err
 	}
+	for _, name := range names {
+		if !statusName.MatchString(name) {
+			return nil, fmt.Errorf("cluster: %s: Status: %q is not a status variable name", n.name, name)
+		}
+	}
 	q := "SHOW GLOBAL STATUS"
 	if len(names) > 0 {
 		q += " WHERE Variable_name IN ('" + strings.Join(names, "','") + "')"
@@ -253,6 +265,8 @@ func (n *Node) Status(ctx context.Context, names ...string) (map[string]string, 
 	}
 	return out, nil
 }
+
+var statusName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
 func abbrev(q string) string {
 	q = strings.Join(strings.Fields(q), " ")
@@ -322,6 +336,9 @@ func (n *Node) bound(ctx context.Context) (context.Context, context.CancelFunc) 
 
 // spawn starts mariadbd with args.
 func (n *Node) spawn(args []string) error {
+	if n.closed.Load() {
+		return fmt.Errorf("cluster: %s: its cluster is closed", n.name)
+	}
 	serverBin, _, err := devdb.Binaries()
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
@@ -344,6 +361,10 @@ func (n *Node) spawn(args []string) error {
 		close(p.exited)
 	}()
 	n.proc.Store(p)
+	if n.closed.Load() { // Close ran meanwhile and saw the previous process
+		n.killLocked()
+		return fmt.Errorf("cluster: %s: its cluster is closed", n.name)
+	}
 	return nil
 }
 
@@ -362,7 +383,15 @@ func (n *Node) waitServing(ctx context.Context) error {
 
 // pingReady is true once the node answers a ping.
 func (n *Node) pingReady(ctx context.Context) (bool, string, error) {
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	// Before the ping: whoever holds a port mariadbd could not bind may
+	// accept the connection and never greet.
+	if portClash(n.ErrorLog(4000)) {
+		return false, "", errPortClash
+	}
+	if !n.proc.Load().alive() {
+		return false, "mariadbd exited", nil // poll reports it
+	}
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if err := n.Ping(pctx); err != nil {
 		return false, err.Error(), nil
@@ -435,6 +464,14 @@ func (n *Node) Stop(ctx context.Context) error {
 func (n *Node) Kill() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.killLocked()
+}
+
+// shutdown is Close's kill: it does not wait for a lifecycle call in
+// progress on another goroutine (that call's wait then fails as the
+// process exits), and no process is started on the node after it.
+func (n *Node) shutdown() error {
+	n.closed.Store(true)
 	return n.killLocked()
 }
 

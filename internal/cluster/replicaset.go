@@ -22,8 +22,9 @@ const MarkerSchema = "hubdb_cluster"
 type ReplicaSetOptions struct {
 	// Replicas is the number of GTID replicas. Default 2.
 	Replicas int
-	// Dir is where the cluster's directory is made. Default /dev/shm when
-	// it has 2 GB free, else os.TempDir().
+	// Dir is where the cluster's directory is made. Default
+	// $HUBDB_CLUSTER_DIR, else /dev/shm when it has 2 GB free, else
+	// os.TempDir().
 	Dir string
 	// Args are extra mariadbd options for every instance, appended last
 	// (they override the harness's own).
@@ -36,6 +37,9 @@ type ReplicaSetOptions struct {
 }
 
 // ReplicaSet is a running MariaDB primary with GTID replicas on loopback.
+// Its nodes' root account has no password and SUPER, which read_only=1
+// does not stop: to see a replica refuse writes, connect as an account
+// without SUPER (READ ONLY ADMIN).
 type ReplicaSet struct {
 	opts     ReplicaSetOptions
 	wd       *workDir
@@ -408,7 +412,7 @@ func closeNodes(nodes []*Node, wd *workDir) error {
 	for _, n := range nodes {
 		n.closeDB()
 	}
-	err := parallel(len(nodes), func(i int) error { return nodes[i].Kill() })
+	err := parallel(len(nodes), func(i int) error { return nodes[i].shutdown() })
 	if wd != nil {
 		err = errors.Join(err, wd.remove())
 	}
