@@ -438,6 +438,7 @@ type ReplicaStatus struct {
 	LastIOError, LastSQLError string
 }
 
+// String is the status on one line, for logs and errors.
 func (s ReplicaStatus) String() string {
 	if !s.Configured {
 		return "no primary configured"
