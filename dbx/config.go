@@ -161,6 +161,31 @@ type Pool struct {
 	// naming the query (its sqlc name) and the application's file:line.
 	// Default 1 s; negative: no slow-query warnings.
 	SlowQueryThreshold time.Duration `yaml:"slow_query_threshold"`
+
+	// Replica settings: they apply to a database with DBConfig.Replicas.
+
+	// ReplicaReads says where Read transactions go: "" or "prefer" (a
+	// healthy replica, else the primary), "replica" (a healthy replica,
+	// else fail with ErrNoReplica), "primary" (never a replica: the
+	// replicas are configured but unused).
+	ReplicaReads string `yaml:"replica_reads"`
+	// MaxReplicaLag is the largest Seconds_Behind_Master a replica may
+	// have and still serve reads. Default 5 s. A replica whose SQL or IO
+	// thread stopped, or that does not answer, is skipped at once.
+	MaxReplicaLag time.Duration `yaml:"max_replica_lag"`
+	// ReplicaPoll is how often each replica server's health is read (one
+	// connection per replica server, shared by its databases). Default
+	// 1 s, at least 50 ms: a replica that stops or lags is skipped within
+	// one interval.
+	ReplicaPoll time.Duration `yaml:"replica_poll"`
+	// CausalWait bounds how long a read carrying a causal token (see
+	// WithToken) waits on a replica for the token's writes before it reads
+	// the primary instead; never past ctx's deadline. Default 50 ms.
+	CausalWait time.Duration `yaml:"causal_wait"`
+	// PlainReadsOnReplicas lets the plain calls of a read-only view
+	// (ReadView.Reader) go to a replica. Default false: they run on the
+	// primary, like every other plain call.
+	PlainReadsOnReplicas bool `yaml:"plain_reads_on_replicas"`
 }
 
 // DBConfig describes one logical database.
@@ -175,6 +200,12 @@ type DBConfig struct {
 	Server *mysql.Config
 	// Pool overrides Config.Defaults for this database.
 	Pool Pool
+	// Replicas are servers replicating Server's Schema (MariaDB or MySQL
+	// GTID replication). Read transactions go to a healthy one (Pool.
+	// ReplicaReads), Write to Server; each replica has a pool of its own,
+	// with Pool's settings, in its server's budget. Their DBName is
+	// replaced by Schema. Default none.
+	Replicas []*mysql.Config
 }
 
 // Config configures a [Manager].

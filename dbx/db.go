@@ -2,6 +2,7 @@ package dbx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -187,23 +188,89 @@ func (d *DB[Q]) run(ctx context.Context, readOnly bool, fn func(context.Context,
 	site := captureSite()
 	o := d.p.txOptions(opts)
 	body := func(ctx context.Context, st *txState) error { return fn(ctx, d.txQueries(st)) }
+	if set := d.p.replicas; set != nil {
+		if readOnly && !d.p.replica.readPrimary {
+			return d.p.routeRead(ctx, set, o, site, body)
+		}
+		if !readOnly {
+			if tok := TokenFrom(ctx); tok != nil {
+				o.afterCommit = recordGTID(tok, d.p.name, d.p.flavour == flavourMariaDB)
+			}
+		}
+	}
+	return d.p.attempts(ctx, readOnly, o, site, body)
+}
+
+// attempts runs a transaction on p, again while Retry allows.
+func (p *pool) attempts(ctx context.Context, readOnly bool, o txOptions, site callSite, body func(context.Context, *txState) error) error {
 	for attempt := 1; ; attempt++ {
 		var err error
 		var retry bool
-		if d.p.trace.tx == nil {
-			err, retry = d.p.runTx(ctx, readOnly, o, site, body)
+		if p.trace.tx == nil {
+			err, retry = p.runTx(ctx, readOnly, o, site, body)
 		} else {
-			err, retry = d.p.tracedTx(ctx, readOnly, attempt, o.attempts, func(ctx context.Context) (error, bool) {
-				return d.p.runTx(ctx, readOnly, o, site, body)
+			err, retry = p.tracedTx(ctx, readOnly, attempt, o.attempts, func(ctx context.Context) (error, bool) {
+				return p.runTx(ctx, readOnly, o, site, body)
 			})
 		}
 		if err == nil || attempt >= o.attempts || !retry || ctx.Err() != nil {
 			return err
 		}
-		d.p.emit(Event{Kind: EventRetry, Site: site.String(), Attempt: attempt, Err: err})
+		p.emit(Event{Kind: EventRetry, Site: site.String(), Attempt: attempt, Err: err})
 		if berr := backoff(ctx, o, attempt); berr != nil {
 			return err
 		}
+	}
+}
+
+// routeRead runs a Read on a healthy replica of p's database (p is its
+// primary): for a ctx carrying a causal token, one that has applied the
+// token's writes, or waits for them within Pool.CausalWait; else, or when
+// no replica is healthy, on the primary (unless ReplicaReads is
+// "replica"). A read whose replica fails under it (lost, shut down, not
+// ready) runs again on another replica or the primary: fn may run more
+// than once, as with Retry.
+func (p *pool) routeRead(ctx context.Context, set *replicaSet, o txOptions, site callSite, body func(context.Context, *txState) error) error {
+	s := p.replica
+	pos := TokenFrom(ctx).position(p.name)
+	var exclude *pool
+	for tries := 0; ; tries++ {
+		rp, known := set.pick(s, pos, exclude)
+		ro := o
+		switch {
+		case rp == nil && s.readsOnly:
+			return &DBError{DB: p.name, Op: "read", Err: fmt.Errorf(
+				"%w: none of the %d replicas can serve reads (Pool.ReplicaReads is \"replica\"; Manager.Status says why each is out)",
+				ErrNoReplica, len(set.members))}
+		case rp == nil:
+			set.fallbacks.Add(1)
+			if len(pos) > 0 {
+				set.causalFallbacks.Add(1)
+			}
+			rp = p
+		case len(pos) > 0 && known:
+			set.causalKnown.Add(1)
+		case len(pos) > 0:
+			ro.beforeBegin = set.causalWaitFor(pos, s.causalWait, rp.flavour == flavourMariaDB)
+		}
+		err := rp.attempts(ctx, true, ro, site, body)
+		switch {
+		case errors.Is(err, errCausalTimeout):
+			set.causalFallbacks.Add(1)
+			set.primaryReads.Add(1)
+			return p.attempts(ctx, true, o, site, body)
+		case err != nil && rp != p && tries < 2 && ctx.Err() == nil && replicaFailure(err):
+			set.markFailed(rp)
+			set.rerouted.Add(1)
+			exclude = rp
+			continue
+		}
+		if rp == p {
+			set.primaryReads.Add(1)
+		} else {
+			set.replicaReads.Add(1)
+		}
+		return err
 	}
 }
 

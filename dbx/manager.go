@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Manager owns one connection pool per configured database.
@@ -20,6 +21,29 @@ type Manager struct {
 	budgets map[string]*budget
 	sweep   *sweeper
 	log     *slog.Logger
+	cfg     Config
+
+	// Replicas: their servers' pollers, and the replica pools (opened at
+	// Open or later by a poller, under budgetMu, which also guards budgets
+	// once Open returned).
+	replicaServers map[string]*replicaServer
+	budgetMu       sync.Mutex
+	closed         bool
+	extra          []*pool
+	pollers        sync.WaitGroup
+	stopPoll       chan struct{}
+	stopOnce       sync.Once
+}
+
+// budgetOf returns the budget of p's server, making it, and joins p to it.
+func (m *Manager) budgetOf(p *pool) *budget {
+	b := m.budgets[p.server.id]
+	if b == nil {
+		b = newBudget(p.server.id, p.server.addr, p.server.maxConnections, p.server.maxStmts, m.cfg)
+		m.budgets[p.server.id] = b
+	}
+	b.join(p)
+	return b
 }
 
 // Open validates cfg, opens one pool per database and checks each with a
@@ -36,18 +60,9 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		log = slog.Default()
 	}
 	m := &Manager{pools: make(map[string]*pool, len(cfg.DBs)), log: log, known: slices.Clone(cfg.Known),
-		budgets: map[string]*budget{}}
-	budgetOf := func(p *pool) *budget {
-		b := m.budgets[p.server.id]
-		if b == nil {
-			b = newBudget(p.server.id, p.server.addr, p.server.maxConnections, p.server.maxStmts, cfg)
-			m.budgets[p.server.id] = b
-		}
-		b.join(p)
-		return b
-	}
+		budgets: map[string]*budget{}, cfg: cfg, replicaServers: map[string]*replicaServer{}, stopPoll: make(chan struct{})}
 	for _, d := range cfg.DBs {
-		p, err := openPool(ctx, d, cfg, log, budgetOf)
+		p, err := openPool(ctx, d, cfg, log, m.budgetOf)
 		if err != nil {
 			_ = m.Close()
 			return nil, err
@@ -65,6 +80,10 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		pools = append(pools, m.pools[name])
 	}
 	m.sweep = startSweeper(pools)
+	for _, d := range cfg.DBs {
+		m.replicas(ctx, m.pools[d.Name], d, cfg)
+	}
+	m.pollReplicas(cfg)
 	for _, p := range pools {
 		if p.set.warmUp && p.set.floor > 0 {
 			go p.warmUp(p.set.floor)
@@ -125,6 +144,8 @@ func (m *Manager) check(cfg Config) error {
 // Servers returns the connection budget of every server the pools use,
 // sorted by server.
 func (m *Manager) Servers() []ServerStatus {
+	m.budgetMu.Lock()
+	defer m.budgetMu.Unlock()
 	ids := slices.Sorted(maps.Keys(m.budgets))
 	out := make([]ServerStatus, 0, len(ids))
 	for _, id := range ids {
@@ -175,12 +196,24 @@ func (m *Manager) Ping(ctx context.Context) error {
 // requests and before Close: Close does not wait for connections in use
 // (a transaction still running, rows not yet closed).
 func (m *Manager) WaitIdle(ctx context.Context) error {
-	for _, name := range m.names {
-		if err := m.pools[name].gate.waitIdle(ctx); err != nil {
-			return fmt.Errorf("dbx: %s: waiting for connections to be checked in: %w", name, err)
+	for _, p := range m.allPools() {
+		if err := p.gate.waitIdle(ctx); err != nil {
+			return fmt.Errorf("dbx: %s: waiting for connections to be checked in: %w", p.name, err)
 		}
 	}
 	return nil
+}
+
+// allPools returns the databases' pools and then their replica pools.
+func (m *Manager) allPools() []*pool {
+	out := make([]*pool, 0, len(m.names))
+	for _, name := range m.names {
+		out = append(out, m.pools[name])
+	}
+	m.budgetMu.Lock()
+	out = append(out, m.extra...)
+	m.budgetMu.Unlock()
+	return out
 }
 
 // Close closes every pool: waiters and new calls get ErrClosed, idle
@@ -188,10 +221,19 @@ func (m *Manager) WaitIdle(ctx context.Context) error {
 // connections close when they are returned. The events of the closed
 // connections are delivered before Close returns.
 func (m *Manager) Close() error {
+	m.budgetMu.Lock()
+	m.closed = true
+	extra := m.extra
+	m.budgetMu.Unlock()
+	m.stopOnce.Do(func() { close(m.stopPoll) })
+	m.pollers.Wait()
 	m.sweep.close()
 	var errs []error
 	for _, name := range m.names {
 		errs = append(errs, m.pools[name].close())
+	}
+	for _, p := range extra {
+		errs = append(errs, p.close())
 	}
 	_ = m.FlushEvents(context.Background())
 	return errors.Join(errs...)
@@ -204,8 +246,8 @@ func (m *Manager) Close() error {
 // slow hook must not hold); call FlushEvents before reading counts that
 // must include them.
 func (m *Manager) FlushEvents(ctx context.Context) error {
-	for _, name := range m.names {
-		if err := m.pools[name].events.flush(ctx); err != nil {
+	for _, p := range m.allPools() {
+		if err := p.events.flush(ctx); err != nil {
 			return err
 		}
 	}

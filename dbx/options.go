@@ -1,6 +1,7 @@
 package dbx
 
 import (
+	"context"
 	"database/sql"
 	"time"
 )
@@ -19,6 +20,11 @@ type txOptions struct {
 	statementTimeout time.Duration // 0: the pool's
 	statementSet     bool
 	names            []string // the options given, for ErrNestedOption
+	// Set by dbx for replicas: run on the transaction's connection before
+	// BEGIN (a causal wait) and after a successful COMMIT (recording the
+	// GTID in a causal token).
+	beforeBegin func(context.Context, *sql.Conn) error
+	afterCommit func(context.Context, *sql.Conn)
 }
 
 // TxTimeout sets the transaction's deadline, counted from the moment it

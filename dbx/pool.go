@@ -14,19 +14,28 @@ import (
 
 // pool is one database's *sql.DB with its gate and settings.
 type pool struct {
-	name    string
-	cfg     DBConfig
-	set     settings
-	db      *sql.DB
-	gate    *gate
-	log     *slog.Logger
-	hook    func(Event)
-	trace   tracers
-	flavour flavour
-	server  serverInfo
-	dbtx    *poolDBTX
-	leaks   atomic.Int64
-	events  eventQueue
+	name  string
+	cfg   DBConfig
+	set   settings
+	db    *sql.DB
+	gate  *gate
+	log   *slog.Logger
+	hook  func(Event)
+	trace tracers
+	// key is the pool that transactions are keyed by in a ctx: the
+	// database's primary pool (itself, for a primary), so that a call
+	// inside a transaction on a replica joins it.
+	key  *pool
+	role string // "" for a primary, "replica"
+	// replicas, on a primary, are the database's replicas; replica their
+	// settings.
+	replicas *replicaSet
+	replica  replicaSettings
+	flavour  flavour
+	server   serverInfo
+	dbtx     *poolDBTX
+	leaks    atomic.Int64
+	events   eventQueue
 	// budget is the server's connection budget; budgetOpen and conns (the
 	// pool's open connections) are guarded by budget.mu.
 	budget     *budget
@@ -55,6 +64,7 @@ type serverInfo struct {
 func openPool(ctx context.Context, d DBConfig, cfg Config, log *slog.Logger, budgetOf func(*pool) *budget) (*pool, error) {
 	p := &pool{name: d.Name, cfg: d, set: resolve(d.Pool, cfg.Defaults), log: log, hook: cfg.OnEvent,
 		conns: map[*conn]struct{}{}, trace: newTracers(cfg.Tracer)}
+	p.key = p
 	p.gate = newGate(p.set.max())
 	p.dbtx = &poolDBTX{p: p}
 	if err := p.whileFull(ctx, func() error { return p.probe(ctx) }); err != nil {
@@ -176,12 +186,17 @@ func (p *pool) status() Status {
 		open = p.budgetOpen
 		p.budget.mu.Unlock()
 	}
-	return Status{
+	s := Status{
 		DB: p.name, Size: p.set.size, Overflow: p.set.overflow,
 		InUse: inUse, Idle: int(p.idle.Load()), Open: open, Waiting: waiting,
 		WaitCount: waits, Timeouts: timeouts, Leaks: p.leaks.Load(), Stats: st,
 		Statements: p.stmtStats.snapshot(p.set.stmtCache),
 	}
+	if p.replicas != nil {
+		r := p.replicas.status(p.replica)
+		s.Replication = &r
+	}
+	return s
 }
 
 // close makes new calls fail with ErrClosed and closes the idle

@@ -37,6 +37,9 @@ type Status struct {
 	Statements StatementCacheStats
 	// Stats are database/sql's own counters.
 	Stats sql.DBStats
+	// Replication is where the database's reads went and its replicas'
+	// health; nil for a database without replicas.
+	Replication *ReplicationStatus
 }
 
 // Max returns the pool's connection limit, Size+Overflow, or 0 when the

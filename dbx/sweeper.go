@@ -16,6 +16,7 @@ import (
 // before the server's wait_timeout would close them (keepalive). It runs
 // only while some pool needs it and stops at Close.
 type sweeper struct {
+	mu       sync.Mutex // guards pools: replica pools join later (add)
 	pools    []*pool
 	interval time.Duration
 	stop     chan struct{}
@@ -66,11 +67,25 @@ func (s *sweeper) run() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			for _, p := range s.pools {
+			s.mu.Lock()
+			pools := s.pools
+			s.mu.Unlock()
+			for _, p := range pools {
 				s.sweep(p)
 			}
 		}
 	}
+}
+
+// add sweeps p too (a replica pool opened after Open). A nil sweeper (no
+// pool needed one) stays nil: p's lifetimes are then database/sql's.
+func (s *sweeper) add(p *pool) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.pools = append(slices.Clip(s.pools), p)
+	s.mu.Unlock()
 }
 
 // close stops the sweeper and waits for it.

@@ -83,7 +83,7 @@ func (st *txState) failure() error {
 }
 
 func txFrom(ctx context.Context, p *pool) *txState {
-	st, _ := ctx.Value(txKey{p}).(*txState)
+	st, _ := ctx.Value(txKey{p.key}).(*txState)
 	if st == nil || st.done.Load() {
 		return nil
 	}
@@ -225,6 +225,11 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 			}
 		}()
 	}
+	if o.beforeBegin != nil {
+		if err := o.beforeBegin(txCtx, l.conn); err != nil {
+			return err, false
+		}
+	}
 	tx, err := l.conn.BeginTx(beginCtx, &sql.TxOptions{ReadOnly: readOnly, Isolation: o.isolation})
 	if err != nil {
 		err = wrap(p.name, "begin", withCause(txCtx, err))
@@ -261,7 +266,7 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 			panic(r)
 		}
 	}()
-	berr := body(context.WithValue(txCtx, txKey{p}, st), st)
+	berr := body(context.WithValue(txCtx, txKey{p.key}, st), st)
 	if berr == nil {
 		berr = st.failure() // fn swallowed an error after which nothing commits
 	}
@@ -298,6 +303,9 @@ func (p *pool) runTx(ctx context.Context, readOnly bool, o txOptions, site callS
 		}
 		err = timedOut(p.commitError(txCtx, cerr))
 		return err, !errors.Is(err, ErrCommitUnknown) && ownFailure(err, nc) && ctx.Err() == nil
+	}
+	if o.afterCommit != nil {
+		o.afterCommit(txCtx, l.conn)
 	}
 	return nil, false
 }
