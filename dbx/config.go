@@ -206,6 +206,15 @@ type DBConfig struct {
 	// with Pool's settings, in its server's budget. Their DBName is
 	// replaced by Schema. Default none.
 	Replicas []*mysql.Config
+	// Galera lists the nodes of a Galera cluster holding Schema, in order
+	// of preference; Server is then ignored (and may be nil). Writes and
+	// reads go to one node at a time, the first healthy one (wsrep_ready
+	// ON, wsrep_local_state 4 Synced, wsrep_cluster_status Primary),
+	// failing over to the next: writing to several nodes at once would
+	// turn conflicting rows into certification failures (1213 at COMMIT,
+	// ErrDeadlock, retried by the Retry option). Each node has a pool of
+	// its own in its server's budget. Default none.
+	Galera []*mysql.Config
 }
 
 // Config configures a [Manager].
