@@ -188,6 +188,9 @@ func (d *DB[Q]) run(ctx context.Context, readOnly bool, fn func(context.Context,
 	site := captureSite()
 	o := d.p.txOptions(opts)
 	body := func(ctx context.Context, st *txState) error { return fn(ctx, d.txQueries(st)) }
+	if set := d.p.galera; set != nil {
+		return d.p.routeGalera(ctx, set, readOnly, o, site, body)
+	}
 	if set := d.p.replicas; set != nil {
 		if readOnly && !d.p.replica.readPrimary {
 			return d.p.routeRead(ctx, set, o, site, body)

@@ -31,17 +31,18 @@ func (d *poolDBTX) ExecContext(ctx context.Context, query string, args ...any) (
 	if st := txFrom(ctx, d.p); st != nil {
 		return st.dbtx.ExecContext(ctx, query, args...)
 	}
+	p := d.p.node()
 	args, err := resolveValuers(args)
 	if err != nil {
-		return nil, wrap(d.p.name, "exec", err)
+		return nil, wrap(p.name, "exec", err)
 	}
-	l, err := d.p.acquire(ctx, captureSite())
+	l, err := p.acquire(ctx, captureSite())
 	if err != nil {
 		return nil, err
 	}
 	defer l.release()
 	res, err := l.conn.ExecContext(ctx, query, args...)
-	return res, wrap(d.p.name, "exec", withCause(ctx, err))
+	return res, wrap(p.name, "exec", withCause(ctx, err))
 }
 
 // QueryContext keeps the gate slot until the rows are closed: the query
@@ -51,18 +52,19 @@ func (d *poolDBTX) QueryContext(ctx context.Context, query string, args ...any) 
 	if st := txFrom(ctx, d.p); st != nil {
 		return st.dbtx.QueryContext(ctx, query, args...)
 	}
+	p := d.p.node()
 	args, err := resolveValuers(args)
 	if err != nil {
-		return nil, wrap(d.p.name, "query", err)
+		return nil, wrap(p.name, "query", err)
 	}
-	pl, qctx, err := d.p.acquirePlain(ctx, captureSite())
+	pl, qctx, err := p.acquirePlain(ctx, captureSite())
 	if err != nil {
 		return nil, err
 	}
-	rows, err := d.p.db.QueryContext(qctx, query, args...)
+	rows, err := p.db.QueryContext(qctx, query, args...)
 	pl.callReturned()
 	if err != nil {
-		return nil, wrap(d.p.name, "query", withCause(ctx, err))
+		return nil, wrap(p.name, "query", withCause(ctx, err))
 	}
 	return rows, nil
 }
@@ -75,15 +77,16 @@ func (d *poolDBTX) QueryRowContext(ctx context.Context, query string, args ...an
 	if st := txFrom(ctx, d.p); st != nil {
 		return st.dbtx.QueryRowContext(ctx, query, args...)
 	}
+	p := d.p.node()
 	args, err := resolveValuers(args)
 	if err != nil {
-		return errRow(wrap(d.p.name, "query", err))
+		return errRow(wrap(p.name, "query", err))
 	}
-	pl, qctx, err := d.p.acquirePlain(ctx, captureSite())
+	pl, qctx, err := p.acquirePlain(ctx, captureSite())
 	if err != nil {
 		return errRow(err)
 	}
-	row := d.p.db.QueryRowContext(qctx, query, args...)
+	row := p.db.QueryRowContext(qctx, query, args...)
 	pl.callReturned()
 	return row
 }
@@ -96,7 +99,8 @@ func (d *poolDBTX) PrepareContext(ctx context.Context, query string) (*sql.Stmt,
 	if st := txFrom(ctx, d.p); st != nil {
 		return st.dbtx.PrepareContext(ctx, query)
 	}
-	l, err := d.p.acquire(ctx, captureSite())
+	p := d.p.node()
+	l, err := p.acquire(ctx, captureSite())
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +111,7 @@ func (d *poolDBTX) PrepareContext(ctx context.Context, query string) (*sql.Stmt,
 	stmt, err := l.conn.PrepareContext(context.WithValue(ctx, stmtCloseKey{}, onClose), query)
 	if err != nil {
 		l.release()
-		return nil, wrap(d.p.name, "prepare", withCause(ctx, err))
+		return nil, wrap(p.name, "prepare", withCause(ctx, err))
 	}
 	return stmt, nil
 }

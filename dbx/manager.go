@@ -62,7 +62,13 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	m := &Manager{pools: make(map[string]*pool, len(cfg.DBs)), log: log, known: slices.Clone(cfg.Known),
 		budgets: map[string]*budget{}, cfg: cfg, replicaServers: map[string]*replicaServer{}, stopPoll: make(chan struct{})}
 	for _, d := range cfg.DBs {
-		p, err := openPool(ctx, d, cfg, log, m.budgetOf)
+		var p *pool
+		var err error
+		if len(d.Galera) > 0 {
+			p, err = m.galera(ctx, d, cfg)
+		} else {
+			p, err = openPool(ctx, d, cfg, log, m.budgetOf)
+		}
 		if err != nil {
 			_ = m.Close()
 			return nil, err
@@ -79,7 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	for _, name := range m.names {
 		pools = append(pools, m.pools[name])
 	}
-	m.sweep = startSweeper(pools)
+	m.sweep = startSweeper(append(pools, m.extra...))
 	for _, d := range cfg.DBs {
 		m.replicas(ctx, m.pools[d.Name], d, cfg)
 	}

@@ -31,11 +31,13 @@ type pool struct {
 	// settings.
 	replicas *replicaSet
 	replica  replicaSettings
-	flavour  flavour
-	server   serverInfo
-	dbtx     *poolDBTX
-	leaks    atomic.Int64
-	events   eventQueue
+	// galera, on every node pool of a Galera database, is its nodes.
+	galera  *galeraSet
+	flavour flavour
+	server  serverInfo
+	dbtx    *poolDBTX
+	leaks   atomic.Int64
+	events  eventQueue
 	// budget is the server's connection budget; budgetOpen and conns (the
 	// pool's open connections) are guarded by budget.mu.
 	budget     *budget
@@ -173,8 +175,23 @@ func (p *pool) probe(ctx context.Context) error {
 	return nil
 }
 
-// status returns the pool's status now.
+// status returns the pool's status now, with its replicas' or Galera
+// nodes' state.
 func (p *pool) status() Status {
+	s := p.baseStatus()
+	if p.replicas != nil {
+		r := p.replicas.status(p.replica)
+		s.Replication = &r
+	}
+	if p.galera != nil && p.galera.key == p {
+		g := p.galera.status(p.replica)
+		s.Galera = &g
+	}
+	return s
+}
+
+// baseStatus is the pool's own status.
+func (p *pool) baseStatus() Status {
 	inUse, waiting, waits, timeouts := p.gate.counts()
 	st := p.db.Stats()
 	// Open and Idle are dbx's own counts: a connection dbx closed while
@@ -191,10 +208,6 @@ func (p *pool) status() Status {
 		InUse: inUse, Idle: int(p.idle.Load()), Open: open, Waiting: waiting,
 		WaitCount: waits, Timeouts: timeouts, Leaks: p.leaks.Load(), Stats: st,
 		Statements: p.stmtStats.snapshot(p.set.stmtCache),
-	}
-	if p.replicas != nil {
-		r := p.replicas.status(p.replica)
-		s.Replication = &r
 	}
 	return s
 }

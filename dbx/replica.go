@@ -45,8 +45,9 @@ type replicaSet struct {
 // member is one replica of one database: its pool (nil until the replica
 // could be opened) on a polled replica server.
 type member struct {
-	set    *replicaSet
-	cfg    DBConfig // the replica's DBConfig: the primary's, with its Server
+	set    *replicaSet // nil for a Galera node
+	galera *galeraSet  // nil for a replica
+	cfg    DBConfig    // the replica's DBConfig: the primary's, with its Server
 	srv    *replicaServer
 	p      atomic.Pointer[pool]
 	failed atomic.Int64 // unix nanos of the last failed read; down until a poll after it
@@ -55,6 +56,7 @@ type member struct {
 // replicaServer is one replica server, polled by one goroutine over one
 // connection for all the databases that have a replica on it.
 type replicaServer struct {
+	galera   bool // a Galera node: pollGalera, not pollReplica
 	key      string
 	addr     string
 	cfg      *mysql.Config
@@ -252,8 +254,11 @@ func (m *Manager) openMember(ctx context.Context, mb *member, cfg Config) {
 		mb.srv.setOpenError(err)
 		return
 	}
-	p.key = mb.set.primary
-	p.role = "replica"
+	if mb.galera != nil {
+		p.key, p.role, p.galera, p.replica = mb.galera.key, "node", mb.galera, mb.galera.key.replica
+	} else {
+		p.key, p.role = mb.set.primary, "replica"
+	}
 	mb.p.Store(p)
 	m.extra = append(m.extra, p)
 	m.sweep.add(p)
@@ -268,19 +273,25 @@ func (rs *replicaServer) setOpenError(err error) {
 	rs.state.why = "cannot open a pool: " + err.Error()
 }
 
-// pollReplicas starts one poller per replica server; they stop when stop
-// is closed.
+// pollReplicas starts one poller per replica server or Galera node and
+// returns after each one's first poll, so that routing starts from real
+// state; they stop at Close.
 func (m *Manager) pollReplicas(cfg Config) {
+	var first sync.WaitGroup
 	for _, rs := range m.replicaServers {
 		m.pollers.Add(1)
+		first.Add(1)
 		go func() {
 			defer m.pollers.Done()
-			rs.run(m, cfg)
+			rs.run(m, cfg, first.Done)
 		}()
 	}
+	first.Wait()
 }
 
-func (rs *replicaServer) run(m *Manager, cfg Config) {
+func (rs *replicaServer) run(m *Manager, cfg Config, polled func()) {
+	var once sync.Once
+	defer once.Do(polled)
 	c := rs.cfg.Clone()
 	c.DBName = ""
 	c.Timeout = replicaPollTimeout
@@ -300,7 +311,12 @@ func (rs *replicaServer) run(m *Manager, cfg Config) {
 	defer t.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), replicaPollTimeout)
-		st := pollReplica(ctx, db)
+		var st replicaState
+		if rs.galera {
+			st = pollGalera(ctx, db)
+		} else {
+			st = pollReplica(ctx, db)
+		}
 		cancel()
 		rs.store(st)
 		if st.ok {
@@ -308,6 +324,7 @@ func (rs *replicaServer) run(m *Manager, cfg Config) {
 				m.openMember(context.Background(), mb, cfg)
 			}
 		}
+		once.Do(polled)
 		select {
 		case <-m.stopPoll:
 			return
@@ -468,7 +485,7 @@ func (set *replicaSet) status(s replicaSettings) ReplicationStatus {
 			rs.Why = "a read failed on it since its last poll"
 		}
 		if p := mb.p.Load(); p != nil {
-			rs.Pool = p.status()
+			rs.Pool = p.baseStatus()
 		}
 		out.Replicas = append(out.Replicas, rs)
 	}

@@ -134,6 +134,9 @@ func validate(cfg Config) error {
 	if len(cfg.DBs) == 0 {
 		errs = append(errs, errors.New("no databases configured"))
 	}
+	if m := cfg.Defaults.ReplicaReads; m != "" && m != "prefer" && m != "replica" && m != "primary" {
+		errs = append(errs, fmt.Errorf("defaults: replica_reads %q: want prefer, replica or primary", m))
+	}
 	seen := map[string]bool{}
 	for i, d := range cfg.DBs {
 		name := d.Name
@@ -145,17 +148,32 @@ func validate(cfg Config) error {
 			errs = append(errs, fmt.Errorf("%s: configured twice", name))
 		}
 		seen[name] = true
-		if d.Server == nil {
+		servers := append([]*mysql.Config{d.Server}, d.Replicas...)
+		switch {
+		case len(d.Galera) > 0 && len(d.Replicas) > 0:
+			errs = append(errs, fmt.Errorf("%s: both Replicas and Galera nodes: a Galera cluster replicates itself; give one or the other", name))
+		case len(d.Galera) > 0:
+			servers = d.Galera
+		case d.Server == nil:
 			errs = append(errs, fmt.Errorf("%s: Server is nil", name))
-		} else {
-			if c := d.Server.Collation; c != "" && !strings.HasPrefix(c, "utf8mb4_") {
+			servers = d.Replicas
+		}
+		for _, srv := range servers {
+			if srv == nil {
+				errs = append(errs, fmt.Errorf("%s: a replica or node is nil", name))
+				continue
+			}
+			if c := srv.Collation; c != "" && !strings.HasPrefix(c, "utf8mb4_") {
 				errs = append(errs, fmt.Errorf("%s: collation %q is not utf8mb4", name, c))
 			}
-			for k := range d.Server.Params {
+			for k := range srv.Params {
 				if k == "max_statement_time" || k == "max_execution_time" {
 					errs = append(errs, fmt.Errorf("%s: set Pool.StatementTimeout, not the %s parameter", name, k))
 				}
 			}
+		}
+		if m := d.Pool.ReplicaReads; m != "" && m != "prefer" && m != "replica" && m != "primary" {
+			errs = append(errs, fmt.Errorf("%s: replica_reads %q: want prefer, replica or primary", name, m))
 		}
 		s := resolve(d.Pool, cfg.Defaults)
 		switch {

@@ -40,6 +40,9 @@ type Status struct {
 	// Replication is where the database's reads went and its replicas'
 	// health; nil for a database without replicas.
 	Replication *ReplicationStatus
+	// Galera is the state of the nodes of a Galera database; nil for
+	// others. The fields above are those of the first node's pool.
+	Galera *GaleraStatus
 }
 
 // Max returns the pool's connection limit, Size+Overflow, or 0 when the

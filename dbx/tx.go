@@ -446,6 +446,9 @@ func (p *pool) commitError(ctx context.Context, err error) error {
 	case errors.Is(err, driver.ErrBadConn):
 		// the driver wrote nothing, so COMMIT never left
 		return wrap(p.name, "commit", err)
+	case errors.As(err, &me) && p.galera != nil && (me.Number == 1047 || me.Number == 1180):
+		// a Galera node cut off while it committed: its write set may have
+		// been certified and applied by the rest of the cluster
 	case errors.As(err, &me) && !sessionLost(me.Number):
 		// the server answered and did not commit
 		return wrap(p.name, "commit", err)
