@@ -164,8 +164,7 @@ func main() {
 	flag.StringVar(&o.kitFrom, "kit-from", "", "take the kit results from this saved output (a kit block, or a plain go test -bench output of BenchmarkKit and BenchmarkReplay) instead of running them or reading them from -from")
 	flag.BoolVar(&o.kitOnly, "kit-only", false, "run only the kit block, replace the kit block of the -from file (default bench/last-run.txt) with its output, and render from it")
 	flag.StringVar(&o.chart, "chart", "", "SVG file of the throughput chart (default docs/bench.svg at the repository root; - for none)")
-	flag.BoolVar(&o.tracing, "tracing", true, "also run the tracing block (last): BenchmarkTracing of the main module's dbx/dbxotel")
-	flag.BoolVar(&o.tracingOnly, "tracing-only", false, "run only the tracing block, replace the tracing block of the -from file (default bench/last-run.txt) with its output, and render from it")
+	o.tail = registerTailFlags()
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
@@ -184,7 +183,7 @@ type options struct {
 	ingestFrom           string
 	kit, kitOnly         bool
 	kitFrom              string
-	tracing, tracingOnly bool
+	tail                 tailFlags
 	chart                string
 }
 
@@ -213,10 +212,11 @@ func run(o options) error {
 			o.from = lastRun
 		}
 	}
-	if o.tracingOnly && o.from == "" {
+	tailOnly := o.tail.anyOnly()
+	if tailOnly && o.from == "" {
 		o.from = lastRun
 	}
-	only := o.ingestOnly || o.kitOnly || o.tracingOnly
+	only := o.ingestOnly || o.kitOnly || tailOnly
 	testArgs := []string{"test", "-run", "^$", "-bench", "^Benchmark(Compare|Scoped)$",
 		"-benchtime", o.benchtime, "-count", strconv.Itoa(o.count), "-timeout", "60m", ".",
 		"-rounds", strconv.Itoa(o.rounds)}
@@ -262,7 +262,7 @@ func run(o options) error {
 		}
 	}
 	tookRun := time.Since(start)
-	output, fileTracing := cutTracing(output)
+	output, fileTail := cutTail(output)
 	mainOut, fileIngest, fileKit := splitRun(output)
 	switch {
 	case o.ingestFrom != "":
@@ -272,7 +272,7 @@ func run(o options) error {
 		if !ingestHeader.Match(ingestOut) { // a plain go test output
 			ingestOut = append([]byte("# ingest: from="+filepath.Base(o.ingestFrom)+"\n"), ingestOut...)
 		}
-	case !o.tracingOnly && (o.ingestOnly || (o.from == "" && o.ingest)):
+	case !tailOnly && (o.ingestOnly || (o.from == "" && o.ingest)):
 		if ingestOut, err = runIngest(modDir, ingestArgs); err != nil {
 			return err
 		}
@@ -296,7 +296,7 @@ func run(o options) error {
 		if !kitFacts.Match(kitOut) { // a plain go test output, or one without the facts
 			kitOut = append([]byte("# kit: from="+filepath.Base(o.kitFrom)+"\n"), kitOut...)
 		}
-	case !o.tracingOnly && (o.kitOnly || (o.from == "" && o.kit)):
+	case !tailOnly && (o.kitOnly || (o.from == "" && o.kit)):
 		if kitOut, err = runKit(filepath.Dir(modDir)); err != nil {
 			if o.from == "" {
 				err = fmt.Errorf("%w (the other runs are saved in %s: `go run ./cmd/report -kit-only` runs the kit block again)", err, lastRun)
@@ -329,8 +329,10 @@ func run(o options) error {
 			return err
 		}
 		var blocks []string
-		if o.tracingOnly {
-			blocks = append(blocks, "tracing")
+		for _, tb := range tailBlocks {
+			if o.tail.isOnly(tb.name) {
+				blocks = append(blocks, tb.name)
+			}
 		}
 		if o.ingestOnly {
 			blocks = append(blocks, "ingest")
@@ -359,11 +361,16 @@ func run(o options) error {
 		runInfo.ing = parseIngest(mainOut)
 	}
 	runInfo.kit = parseKit(kitOut)
-	tracingOut := fileTracing
-	if o.tracingOnly || (o.from == "" && o.tracing) {
-		if tracingOut, err = runTracing(filepath.Dir(modDir)); err != nil {
+	tailOut := fileTail
+	for _, tb := range tailBlocks {
+		if !(o.tail.isOnly(tb.name) || (o.from == "" && !tailOnly && o.tail.isRun(tb.name))) {
+			continue
+		}
+		out, err := runTail(filepath.Dir(modDir), tb)
+		if err != nil {
 			return err
 		}
+		tailOut[tb.name] = out
 		saved := lastRun
 		if only {
 			saved = o.from
@@ -372,12 +379,12 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		cur, _ = cutTracing(cur)
-		if err := os.WriteFile(saved, joinRuns(cur, tracingOut), 0o644); err != nil {
+		cur, _ = cutTail(cur)
+		if err := os.WriteFile(saved, joinTail(cur, tailOut), 0o644); err != nil {
 			return err
 		}
 	}
-	runInfo.tracing = parseTracing(tracingOut)
+	runInfo.tail = tailOut
 	chartFile := chartPath(o.chart, modDir)
 	var svg []byte
 	if chartFile != "" {
@@ -391,7 +398,7 @@ func run(o options) error {
 		when: start.UTC(), took: tookRun, benchtime: o.benchtime, count: o.count, rounds: o.rounds,
 		testCmd: "go " + strings.Join(testArgs, " "), ingestCmd: "go " + strings.Join(ingestArgs, " "),
 		kitCmds: kitCommands(), parsed: o.from, chart: chartLink(o.out, chartFile),
-	}, joinRuns(mainOut, ingestOut, kitOut, tracingOut), analysis(modDir))
+	}, joinTail(joinRuns(mainOut, ingestOut, kitOut), tailOut), analysis(modDir))
 	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
 		return err
 	}
@@ -593,7 +600,7 @@ type runInfo struct {
 	sysbenchErr []string // why sysbench did not run, as the benchmark said
 	ing         ingestInfo
 	kit         kitInfo
-	tracing     tracingInfo
+	tail        map[string][]byte // the tail blocks by name
 }
 
 // key names a BenchmarkCompare result.
@@ -790,9 +797,11 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	p("(`-kit=false` skips them; `-kit-only` runs only them, replaces the kit block at the end of `bench/last-run.txt` and re-renders\n")
 	p("this file from it; `-kit-from file` renders another saved kit output):\n\n")
 	p("```sh\n%s\n```\n\n", strings.Join(f.kitCmds, "\n"))
-	p("then, for the tracing section, the main module's BenchmarkTracing (`-tracing=false` skips it; `-tracing-only` runs only it,\n")
-	p("replaces the tracing block at the end of `bench/last-run.txt` and re-renders this file from it):\n\n")
-	p("```sh\n%s\n```\n\n", tracingCommand())
+	for _, tb := range tailBlocks {
+		p("then, for %s, from the repository root (`-%s=false` skips it; `-%s-only` runs only it, replaces its block at the\n", tb.what, tb.name, tb.name)
+		p("end of `bench/last-run.txt` and re-renders this file from it):\n\n")
+		p("```sh\n%s\n```\n\n", tb.command())
+	}
 	p("and writes this file. Every setting (workload × concurrency) runs its contenders one after another, and that %d times\n", f.rounds)
 	p("(`-rounds`), so each contender is sampled across the same stretch of machine load; every figure below is the median over the rounds.\n")
 	p("In each round a contender opens its pool once and runs both context styles on it (the order alternates between rounds):\n")
@@ -890,7 +899,9 @@ func render(ri runInfo, f facts, raw []byte, notes string) string {
 	renderScoped(&b, ri)
 	renderIngest(&b, ri.ing)
 	renderKit(&b, ri.kit)
-	renderTracing(&b, ri.tracing)
+	for _, tb := range tailBlocks {
+		tb.render(&b, tb, ri.tail[tb.name])
+	}
 	if notes != "" {
 		p("## Analysis\n\n%s\n", strings.TrimSpace(notes))
 	}

@@ -266,16 +266,20 @@ func TestTracingBlock(t *testing.T) {
 		"BenchmarkTracing/op=point/tracer=noop-2  3000   106000 ns/op   1984 B/op   48 allocs/op\n" +
 		"BenchmarkTracing/op=point/tracer=noop-2  3000   107000 ns/op   1984 B/op   48 allocs/op\n"
 	saved := []byte("# report: when=x\nBenchmarkCompare/a 1 2 ns/op\n# kit: when=y\nBenchmarkKit/x 1 2 ns/op\n" + block)
-	rest, got := cutTracing(saved)
+	rest, blocks := cutTail(saved)
+	got := blocks["tracing"]
 	if string(got) != block || strings.Contains(string(rest), "# tracing:") {
-		t.Fatalf("cutTracing: rest %q, block %q", rest, got)
+		t.Fatalf("cutTail: rest %q, block %q", rest, got)
+	}
+	if back := joinTail(rest, blocks); string(back) != string(saved) {
+		t.Errorf("joinTail(cutTail(x)) = %q, want x", back)
 	}
 	ti := parseTracing(got)
 	if n := len(ti.ns["point/off"]); n != 3 || len(ti.ns["point/noop"]) != 3 {
 		t.Fatalf("parsed %v", ti.ns)
 	}
 	var b strings.Builder
-	renderTracing(&b, ti)
+	renderTracing(&b, tailBlocks[0], ti)
 	out := b.String()
 	for _, want := range []string{"| point | off |", "| 102000 | 1.000× |", "| 106000 | 1.039× |", "| 48 |", "**not met** in this run (+3.9 %)"} {
 		if !strings.Contains(out, want) {
@@ -283,8 +287,30 @@ func TestTracingBlock(t *testing.T) {
 		}
 	}
 	var empty strings.Builder
-	renderTracing(&empty, parseTracing(nil))
+	renderTracing(&empty, tailBlocks[0], parseTracing(nil))
 	if !strings.Contains(empty.String(), "Not measured") {
 		t.Errorf("an empty block renders %q", empty.String())
+	}
+}
+
+// TestClusterBlock: BenchmarkCausal's cases and custom metrics become one
+// row each with medians, in the order they ran.
+func TestClusterBlock(t *testing.T) {
+	block := []byte("# cluster: when=2026-12-02T06:00:00Z took=90s load-before=1/1/1 load-after=2/2/2 cmd=x\n" +
+		"BenchmarkCausal/read=plain-2    2000   300000 ns/op\n" +
+		"BenchmarkCausal/read=causal-2   2000   900000 ns/op   450 wait-p50-us   2100 wait-p99-us\n" +
+		"BenchmarkCausal/read=plain-2    2000   320000 ns/op\n" +
+		"BenchmarkCausal/read=causal-2   2000   700000 ns/op   350 wait-p50-us   1900 wait-p99-us\n")
+	var b strings.Builder
+	renderCluster(&b, tailBlocks[1], block)
+	out := b.String()
+	for _, want := range []string{"| case | ns/op | wait-p50-us | wait-p99-us | runs |", "| read=plain | 310000 | – | – | 2 |",
+		"| read=causal | 800000 | 400 | 2000 | 2 |", "HUBDB_TEST_CLUSTER=1 go test"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cluster section lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "read=plain"), strings.Index(out, "read=causal"); i > j {
+		t.Errorf("rows out of order:\n%s", out)
 	}
 }

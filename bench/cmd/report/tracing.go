@@ -6,14 +6,11 @@ package main
 // It is the last block of bench/last-run.txt, behind a "# tracing:" line.
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // tracingArgs are the go arguments of the tracing block, run in the
@@ -23,39 +20,10 @@ func tracingArgs() []string {
 	return []string{"test", "-run", "^$", "-bench", "^BenchmarkTracing$", "-benchtime", "3000x", "-count", "6", "./dbx/dbxotel/"}
 }
 
-// tracingCommand is the block's command line.
-func tracingCommand() string { return "go " + shellJoin(tracingArgs()) }
-
 var (
-	tracingHeader = regexp.MustCompile(`(?m)^# tracing:`)
-	tracingFacts  = regexp.MustCompile(`(?m)^# tracing: when=(\S+) took=(\S+) load-before=(\S+) load-after=(\S+)`)
 	// tracingLine is a BenchmarkTracing result.
 	tracingLine = regexp.MustCompile(`^BenchmarkTracing/op=([a-z]+)/tracer=([a-z]+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
 )
-
-// cutTracing splits a saved run into what comes before the tracing block
-// and the block (nil when there is none). The block is always last.
-func cutTracing(output []byte) (rest, block []byte) {
-	loc := tracingHeader.FindIndex(output)
-	if loc == nil {
-		return output, nil
-	}
-	return output[:loc[0]], output[loc[0]:]
-}
-
-// runTracing runs the block in the repository root and returns its output
-// behind a header line with the run's facts.
-func runTracing(repoDir string) ([]byte, error) {
-	before, start := loadavg(), time.Now()
-	var buf bytes.Buffer
-	if err := goTestIn(repoDir, os.Environ(), tracingArgs(), &buf); err != nil {
-		return nil, fmt.Errorf("%s: %w", tracingCommand(), err)
-	}
-	header := fmt.Sprintf("# tracing: when=%s took=%s load-before=%s load-after=%s cmd=%s\n",
-		start.UTC().Format(time.RFC3339), time.Since(start).Round(time.Second),
-		strings.ReplaceAll(before, " ", "/"), strings.ReplaceAll(loadavg(), " ", "/"), tracingCommand())
-	return append([]byte(header), buf.Bytes()...), nil
-}
 
 // tracingInfo is the parsed block: per op and tracer, the samples.
 type tracingInfo struct {
@@ -67,10 +35,7 @@ func (ti tracingInfo) measured() bool { return len(ti.ns) > 0 }
 
 func parseTracing(block []byte) tracingInfo {
 	ti := tracingInfo{ns: map[string][]float64{}, bytes: map[string][]float64{}, allocs: map[string][]float64{}}
-	if m := tracingFacts.FindSubmatch(block); m != nil {
-		ti.when, ti.took = string(m[1]), string(m[2])
-		ti.loadBefore, ti.loadAfter = strings.ReplaceAll(string(m[3]), "/", " "), strings.ReplaceAll(string(m[4]), "/", " ")
-	}
+	ti.when, ti.took, ti.loadBefore, ti.loadAfter = blockFacts(block)
 	for _, line := range strings.Split(string(block), "\n") {
 		m := tracingLine.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
@@ -109,7 +74,7 @@ var tracingTracers = []struct{ name, desc string }{
 	{"all", "the SDK sampling everything, no exporter (recording spans and attributes)"},
 }
 
-func renderTracing(b *strings.Builder, ti tracingInfo) {
+func renderTracing(b *strings.Builder, tb tailBlock, ti tracingInfo) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("## Tracing: dbxotel\n\n")
 	if !ti.measured() {
@@ -119,7 +84,7 @@ func renderTracing(b *strings.Builder, ti tracingInfo) {
 	p("BenchmarkTracing (`dbx/dbxotel/bench_test.go`): a point read (the generated `GetLatestBatteryReading`, a plain call:\n")
 	p("one connection-wait span and one query span when traced) and a Write of one insert (attempt, wait and query spans), on a\n")
 	p("test kit copy of ess, run from the repository root (%s, took %s; load average before %s, after %s):\n\n", orDash(ti.when), orDash(ti.took), orDash(ti.loadBefore), orDash(ti.loadAfter))
-	p("```sh\n%s\n```\n\n", tracingCommand())
+	p("```sh\n%s\n```\n\n", tb.command())
 	p("Medians of the runs; \"vs off\" is the variant's time over tracer=off's at the same op.\n\n")
 	p("| op | tracer | what | ns/op | vs off | B/op | allocs/op | runs |\n|---|---|---|---:|---:|---:|---:|---:|\n")
 	verdict := ""
