@@ -63,8 +63,16 @@ type Database struct {
 	Name string
 	// Schema is the physical name: the prefix followed by Name.
 	Schema string
-	// Server is the server holding Schema; its DBName is empty.
+	// Server is the server holding Schema; its DBName is empty. With
+	// Galera nodes it is the first of them (the one `hubdb migrate` and
+	// the other tools use).
 	Server *mysql.Config
+	// Replicas are the GTID replicas of Server that serve reads (none by
+	// default); their DBName is empty.
+	Replicas []*mysql.Config
+	// Galera are the nodes of the Galera cluster holding Schema, in order
+	// of preference, or none; their DBName is empty.
+	Galera []*mysql.Config
 	// Pool holds the database's own pool settings from the file (unset
 	// fields, nil or a zero duration, inherit Config.Pool, then the dbx
 	// defaults).
@@ -124,82 +132,113 @@ func load(path string, data []byte, environ []string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	servers := map[string]*mysql.Config{} // parsed, by source description
+	if err := checkLevels(path, env, f, names); err != nil {
+		return nil, err
+	}
+	places := make(map[string]placement, len(names))
 	for _, name := range names {
-		src, dsn := serverSource(name, path, env, f)
-		server, ok := servers[src]
-		if !ok {
-			if server, err = parseServer(dsn); err == nil {
-				err = tp.apply(server)
+		places[name] = place(name, path, env, f)
+	}
+	servers := map[string]*mysql.Config{} // parsed, by source key
+	lists := map[string][]*mysql.Config{} // parsed, by source key
+	for _, name := range names {
+		p := places[name]
+		d := Database{Name: name, Schema: c.Prefix + name, Pool: f.Databases[name].Pool}
+		if p.at.role == roleServer {
+			server, ok := servers[p.at.key]
+			if !ok {
+				if server, err = parseServer(p.at.dsn); err == nil {
+					err = tp.apply(server)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("config: %s (%s): %w", p.at.key, users(p.at.key, names, places), err)
+				}
+				servers[p.at.key] = server
 			}
-			if err != nil {
-				return nil, fmt.Errorf("config: %s (%s): %w", src, users(src, path, names, env, f), err)
+			d.Server = server
+		} else {
+			if d.Galera, err = cachedList(lists, p.at, tp, names, places); err != nil {
+				return nil, err
 			}
-			servers[src] = server
+			d.Server = d.Galera[0]
 		}
-		c.dbs[name] = Database{
-			Name:   name,
-			Schema: c.Prefix + name,
-			Server: server,
-			Pool:   f.Databases[name].Pool,
+		if p.replicas != nil {
+			if p.at.role == roleGalera {
+				return nil, fmt.Errorf("config: database %s: %w: it has Galera nodes (%s) and replicas (%s); "+
+					"a database has one or the other, so unset one", name, ErrInvalidTopology, p.at.key, p.replicas.key)
+			}
+			if d.Replicas, err = cachedList(lists, *p.replicas, tp, names, places); err != nil {
+				return nil, err
+			}
+			for i, r := range d.Replicas {
+				if sameServer(r, d.Server) {
+					return nil, fmt.Errorf("config: %s: replica %d of %d (%s): %w: it is %s, the primary itself (%s); list only its replicas",
+						p.replicas.key, i+1, len(d.Replicas), users(p.replicas.key, names, places), ErrInvalidTopology,
+						Redact(r), p.at.key)
+				}
+			}
 		}
+		c.dbs[name] = d
 	}
 	return c, nil
 }
 
-// serverSource returns where the server of database name comes from (a
-// description such as "HUBDB_ESS_DSN" or "hubdb.yaml: dsn") and its DSN.
-func serverSource(name, path string, env map[string]string, f fileConfig) (src, dsn string) {
-	if key := overrideKey(name); env[key] != "" {
-		return key, env[key]
+// cachedList returns the servers of list source s, parsing them the first
+// time.
+func cachedList(lists map[string][]*mysql.Config, s source, tp *tlsPlan, names []string, places map[string]placement) ([]*mysql.Config, error) {
+	if l, ok := lists[s.key]; ok {
+		return l, nil
 	}
-	if env[EnvDSN] != "" {
-		return EnvDSN, env[EnvDSN]
+	l, err := parseList(s, tp, users(s.key, names, places))
+	if err != nil {
+		return nil, err
 	}
-	if d := f.Databases[name].DSN; d != "" {
-		return path + ": databases." + name + ".dsn", d
-	}
-	if f.DSN != "" {
-		return path + ": dsn", f.DSN
-	}
-	return "default DSN", DefaultDSN
+	lists[s.key] = l
+	return l, nil
 }
 
-// users names the databases served by source src, for error messages.
-func users(src, path string, names []string, env map[string]string, f fileConfig) string {
+// users describes the databases that source key serves, for messages:
+// "server of database ess", "replicas of database account and 17 more".
+func users(key string, names []string, places map[string]placement) string {
 	var using []string
+	what := "server"
 	for _, name := range names {
-		if s, _ := serverSource(name, path, env, f); s == src {
+		p := places[name]
+		switch {
+		case p.at.key == key:
 			using = append(using, name)
+			if p.at.role == roleGalera {
+				what = "Galera nodes"
+			}
+		case p.replicas != nil && p.replicas.key == key:
+			using = append(using, name)
+			what = "replicas"
 		}
 	}
 	switch len(using) {
 	case 0:
 		return "no database"
 	case 1:
-		return "server of database " + using[0]
+		return what + " of database " + using[0]
 	default:
-		return fmt.Sprintf("server of database %s and %d more", using[0], len(using)-1)
+		return fmt.Sprintf("%s of database %s and %d more", what, using[0], len(using)-1)
 	}
 }
 
-// overrideKey returns the environment variable overriding name's server.
-func overrideKey(name string) string {
-	return "HUBDB_" + strings.ToUpper(name) + "_DSN"
-}
-
-// overrideName returns the database named by a HUBDB_<NAME>_DSN variable,
-// in lower case; it does not check that the database exists.
+// overrideName returns the database named by a HUBDB_<NAME>_DSN,
+// HUBDB_<NAME>_REPLICAS or HUBDB_<NAME>_GALERA variable, in lower case; it
+// does not check that the database exists.
 func overrideName(key string) (string, bool) {
 	mid, ok := strings.CutPrefix(key, "HUBDB_")
 	if !ok {
 		return "", false
 	}
-	mid, ok = strings.CutSuffix(mid, "_DSN")
-	if !ok || mid == "" {
-		return "", false
+	for _, suffix := range dbSuffixes {
+		if name, ok := strings.CutSuffix(mid, "_"+suffix); ok && name != "" {
+			return strings.ToLower(name), true
+		}
 	}
-	return strings.ToLower(mid), true
+	return "", false
 }
 
 // maxNameLen is MySQL's limit on the length of a database name.
@@ -276,18 +315,53 @@ func parseEnv(environ []string) map[string]string {
 // Names returns the logical names of all databases, sorted.
 func (c *Config) Names() []string { return slices.Clone(c.names) }
 
-// Database returns the configuration of the logical database name, with a
-// copy of its server that the caller may change.
+// Database returns the configuration of the logical database name, with
+// copies of its servers that the caller may change.
 func (c *Config) Database(name string) (Database, error) {
 	d, ok := c.dbs[name]
 	if !ok {
 		return Database{}, fmt.Errorf("config: %w", unknown(name, c.names))
 	}
 	d.Server = d.Server.Clone()
+	d.Replicas = cloneAll(d.Replicas)
+	d.Galera = cloneAll(d.Galera)
 	return d, nil
 }
 
-// Target returns the migration target of the logical database name.
+// String renders d for status and log output, every server as [Redact]
+// shows it (never a password), e.g.
+//
+//	ess: stage_ess on app@tcp(db1:3306)/, replicas app@tcp(db2:3306)/, app@tcp(db3:3306)/
+//	pv: stage_pv on Galera nodes app@tcp(g1:3306)/, app@tcp(g2:3306)/, app@tcp(g3:3306)/
+func (d Database) String() string {
+	schema := d.Schema
+	if schema == "" {
+		schema = d.Name
+	}
+	if len(d.Galera) > 0 {
+		return d.Name + ": " + schema + " on Galera nodes " + redactAll(d.Galera)
+	}
+	out := d.Name + ": " + schema + " on " + Redact(d.Server)
+	if len(d.Replicas) > 0 {
+		out += ", replicas " + redactAll(d.Replicas)
+	}
+	return out
+}
+
+// String renders every database as [Database.String] does, one line each,
+// sorted by name: no password appears.
+func (c *Config) String() string {
+	lines := make([]string, len(c.names))
+	for i, name := range c.names {
+		lines[i] = c.dbs[name].String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Target returns the migration target of the logical database name. For a
+// database on a Galera cluster, the target's server is the first node:
+// `hubdb migrate` runs on that one node, and Galera replicates the DDL to
+// the others (total order isolation, the default wsrep_OSU_method).
 func (c *Config) Target(name string) (migration.Target, error) {
 	d, err := c.Database(name)
 	if err != nil {
@@ -314,16 +388,26 @@ func (c *Config) Targets(names []string) ([]migration.Target, error) {
 }
 
 // DBX returns the pool manager's configuration for every database: its
-// server (with DBName set to the physical name), physical name and pool
-// settings, Config.Pool as the defaults.
+// server, replicas and Galera nodes (copies, with DBName set to the
+// physical name), physical name and pool settings, Config.Pool as the
+// defaults. For a Galera database Server is the first node, which dbx
+// ignores.
 func (c *Config) DBX() dbx.Config {
 	cfg := dbx.Config{Defaults: c.Pool, ServerBudget: c.ServerBudget, Instances: c.Instances,
 		DBs: make([]dbx.DBConfig, 0, len(c.names))}
+	withSchema := func(servers []*mysql.Config, schema string) []*mysql.Config {
+		out := cloneAll(servers)
+		for _, s := range out {
+			s.DBName = schema
+		}
+		return out
+	}
 	for _, name := range c.names {
 		d := c.dbs[name]
 		server := d.Server.Clone()
 		server.DBName = d.Schema
-		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: name, Schema: d.Schema, Server: server, Pool: d.Pool})
+		cfg.DBs = append(cfg.DBs, dbx.DBConfig{Name: name, Schema: d.Schema, Server: server, Pool: d.Pool,
+			Replicas: withSchema(d.Replicas, d.Schema), Galera: withSchema(d.Galera, d.Schema)})
 	}
 	return cfg
 }

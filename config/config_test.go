@@ -187,11 +187,11 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "unknown key with nothing near lists the keys", file: "pool: {colour: red}\n",
-			is: ErrInvalidFile, contains: []string{`hubdb.yaml:1: invalid config file: unknown key "colour" in pool (keys: size, overflow, timeout,`, "statement_cache, overflow_idle_time, slow_query_threshold)"},
+			is: ErrInvalidFile, contains: []string{`hubdb.yaml:1: invalid config file: unknown key "colour" in pool (keys: size, overflow, timeout,`, "statement_cache, overflow_idle_time, slow_query_threshold, replica_reads, max_replica_lag, replica_poll, causal_wait, plain_reads_on_replicas)"},
 		},
 		{
 			name: "a key that is not a name is not shown", file: "dsn: \"r@tcp(h)/\"\n\"app:Zq9secretZq9@tcp(h)/\": 1\n",
-			is: ErrInvalidFile, contains: []string{"hubdb.yaml:2: invalid config file: a key that is not a plain name (keys: dsn, prefix, pool, databases, tls, server_budget, instances)"},
+			is: ErrInvalidFile, contains: []string{"hubdb.yaml:2: invalid config file: a key that is not a plain name (keys: dsn, replicas, galera, prefix, pool, databases, tls, server_budget, instances)"},
 			secret: "Zq9secret",
 		},
 		{

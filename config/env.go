@@ -29,6 +29,12 @@ const (
 	// `hubdb grants --apply` creates.
 	EnvAdminPassword = "HUBDB_ADMIN_PASSWORD"
 	EnvAppPassword   = "HUBDB_APP_PASSWORD"
+	// EnvTestCluster=1 turns on the tests that start real replica sets and
+	// Galera clusters (internal/cluster, make test-cluster).
+	EnvTestCluster = "HUBDB_TEST_CLUSTER"
+	// EnvClusterDir is where internal/cluster puts the directories of the
+	// clusters it starts, when a caller names none.
+	EnvClusterDir = "HUBDB_CLUSTER_DIR"
 )
 
 // ErrUnknownSetting: an environment variable named HUBDB_* (in any letter
@@ -38,20 +44,26 @@ var ErrUnknownSetting = errors.New("not a hubdb setting")
 
 // fixedEnv are the known variables other than the per-database overrides.
 var fixedEnv = []string{
-	EnvDSN, EnvPrefix,
+	EnvDSN, EnvReplicas, EnvGalera, EnvPrefix,
 	EnvTLSCA, EnvTLSServerName, EnvTLSCert, EnvTLSKey,
 	EnvConfig, EnvTestDSN, EnvTestKeep, EnvTestAllow, EnvAdminPassword, EnvAppPassword,
+	EnvTestCluster, EnvClusterDir,
 }
 
-// envList names every known variable for messages, the overrides as one
-// HUBDB_<NAME>_DSN.
-var envList = strings.Join(slices.Insert(slices.Clone(fixedEnv), 1, "HUBDB_<NAME>_DSN"), ", ")
+// envList names every known variable for messages, the per-database ones
+// as HUBDB_<NAME>_DSN, HUBDB_<NAME>_REPLICAS and HUBDB_<NAME>_GALERA, each
+// after its shared variable.
+var envList = strings.Join(slices.Concat(
+	[]string{EnvDSN, "HUBDB_<NAME>_DSN", EnvReplicas, "HUBDB_<NAME>_REPLICAS", EnvGalera, "HUBDB_<NAME>_GALERA"},
+	slices.DeleteFunc(slices.Clone(fixedEnv), func(k string) bool { return k == EnvDSN || k == EnvReplicas || k == EnvGalera })), ", ")
 
 // KnownEnv returns, sorted, every environment variable of hubdb: those
-// [Load] reads ([EnvDSN], [EnvPrefix], HUBDB_<NAME>_DSN for each database,
-// e.g. HUBDB_ESS_DSN, and [EnvTLSCA], [EnvTLSServerName], [EnvTLSCert],
+// [Load] reads ([EnvDSN], [EnvReplicas], [EnvGalera], [EnvPrefix],
+// HUBDB_<NAME>_DSN, HUBDB_<NAME>_REPLICAS and HUBDB_<NAME>_GALERA for each
+// database, e.g. HUBDB_ESS_DSN, and [EnvTLSCA], [EnvTLSServerName], [EnvTLSCert],
 // [EnvTLSKey]) and those hubdb's tools read ([EnvConfig], [EnvTestDSN],
-// [EnvTestKeep], [EnvTestAllow], [EnvAdminPassword], [EnvAppPassword]). Load rejects any
+// [EnvTestKeep], [EnvTestAllow], [EnvAdminPassword], [EnvAppPassword],
+// [EnvTestCluster], [EnvClusterDir]). Load rejects any
 // other variable whose name starts with HUBDB_ with an error matching
 // [ErrUnknownSetting].
 func KnownEnv() []string {
@@ -65,7 +77,9 @@ func KnownEnv() []string {
 func knownEnv(names []string) []string {
 	out := slices.Clone(fixedEnv)
 	for _, name := range names {
-		out = append(out, overrideKey(name))
+		for _, suffix := range dbSuffixes {
+			out = append(out, dbKey(name, suffix))
+		}
 	}
 	slices.Sort(out)
 	return out

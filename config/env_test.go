@@ -16,8 +16,9 @@ import (
 func TestUnknownEnv(t *testing.T) {
 	valid := strings.Join(knownDBs(t), ", ") // the registry's databases, sorted
 	const secret = "Zq9secretZq9"
-	known := "(known: HUBDB_DSN, HUBDB_<NAME>_DSN, HUBDB_DB_PREFIX, HUBDB_TLS_CA, HUBDB_TLS_SERVER_NAME, HUBDB_TLS_CERT, " +
-		"HUBDB_TLS_KEY, HUBDB_CONFIG, HUBDB_TEST_DSN, HUBDB_TEST_KEEP, HUBDB_TEST_ALLOW, HUBDB_ADMIN_PASSWORD, HUBDB_APP_PASSWORD)"
+	known := "(known: HUBDB_DSN, HUBDB_<NAME>_DSN, HUBDB_REPLICAS, HUBDB_<NAME>_REPLICAS, HUBDB_GALERA, HUBDB_<NAME>_GALERA, " +
+		"HUBDB_DB_PREFIX, HUBDB_TLS_CA, HUBDB_TLS_SERVER_NAME, HUBDB_TLS_CERT, HUBDB_TLS_KEY, HUBDB_CONFIG, HUBDB_TEST_DSN, " +
+		"HUBDB_TEST_KEEP, HUBDB_TEST_ALLOW, HUBDB_ADMIN_PASSWORD, HUBDB_APP_PASSWORD, HUBDB_TEST_CLUSTER, HUBDB_CLUSTER_DIR)"
 	tests := []struct {
 		name string
 		env  []string
@@ -89,6 +90,35 @@ func TestUnknownEnv(t *testing.T) {
 				`did you mean HUBDB_TEST_DSN?`,
 		},
 		{
+			name: "replicas in the singular",
+			env:  []string{"HUBDB_REPLICA=app:" + secret + "@tcp(r1)/"},
+			want: "config: HUBDB_REPLICA is not a hubdb setting; did you mean HUBDB_REPLICAS?",
+		},
+		{
+			name: "one database's replicas in the singular",
+			env:  []string{"HUBDB_ESS_REPLICA=app:" + secret + "@tcp(r1)/"},
+			want: "config: HUBDB_ESS_REPLICA is not a hubdb setting; did you mean HUBDB_ESS_REPLICAS?",
+		},
+		{
+			name: "misspelt Galera",
+			env:  []string{"HUBDB_GALLERA=app:" + secret + "@tcp(g1)/"},
+			want: "config: HUBDB_GALLERA is not a hubdb setting; did you mean HUBDB_GALERA?",
+		},
+		{
+			name: "replicas of an unknown database",
+			env:  []string{"HUBDB_ESSS_REPLICAS=app:" + secret + "@tcp(r1)/"},
+			also: ErrUnknownDatabase,
+			want: `config: HUBDB_ESSS_REPLICAS is not a hubdb setting: unknown database "esss" (valid: ` + valid + `); ` +
+				`did you mean HUBDB_ESS_REPLICAS?`,
+		},
+		{
+			name: "Galera nodes of an unknown database",
+			env:  []string{"HUBDB_PVV_GALERA=app:" + secret + "@tcp(g1)/"},
+			also: ErrUnknownDatabase,
+			want: `config: HUBDB_PVV_GALERA is not a hubdb setting: unknown database "pvv" (valid: ` + valid + `); ` +
+				`did you mean HUBDB_PV_GALERA?`,
+		},
+		{
 			name: "a name that is not an identifier is not shown",
 			env:  []string{"HUBDB_DSN:app:" + secret + "@tcp(h)/=x"},
 			want: "config: a variable whose name starts with HUBDB_ but is not a plain name (letters, digits and _, at most 64) is not a hubdb setting",
@@ -118,12 +148,13 @@ func TestKnownEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := KnownEnv()
-	if !slices.IsSorted(known) || len(known) != len(fixedEnv)+len(names) {
-		t.Fatalf("KnownEnv = %v: want sorted, %d fixed names and one per database", known, len(fixedEnv))
+	if !slices.IsSorted(known) || len(known) != len(fixedEnv)+3*len(names) {
+		t.Fatalf("KnownEnv = %v: want sorted, %d fixed names and three per database", known, len(fixedEnv))
 	}
-	for _, want := range []string{"HUBDB_DSN", "HUBDB_DB_PREFIX", "HUBDB_ESS_DSN", "HUBDB_WEATHER_DSN", "HUBDB_TLS_CA",
+	for _, want := range []string{"HUBDB_DSN", "HUBDB_REPLICAS", "HUBDB_GALERA", "HUBDB_DB_PREFIX", "HUBDB_ESS_DSN",
+		"HUBDB_ESS_REPLICAS", "HUBDB_ESS_GALERA", "HUBDB_WEATHER_DSN", "HUBDB_WEATHER_REPLICAS", "HUBDB_WEATHER_GALERA", "HUBDB_TLS_CA",
 		"HUBDB_TLS_SERVER_NAME", "HUBDB_TLS_CERT", "HUBDB_TLS_KEY", "HUBDB_CONFIG", "HUBDB_TEST_DSN", "HUBDB_TEST_KEEP",
-		"HUBDB_TEST_ALLOW", "HUBDB_APP_PASSWORD", "HUBDB_ADMIN_PASSWORD"} {
+		"HUBDB_TEST_ALLOW", "HUBDB_APP_PASSWORD", "HUBDB_ADMIN_PASSWORD", "HUBDB_TEST_CLUSTER", "HUBDB_CLUSTER_DIR"} {
 		if !slices.Contains(known, want) {
 			t.Errorf("KnownEnv lacks %s", want)
 		}

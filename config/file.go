@@ -18,7 +18,11 @@ import (
 
 // fileConfig is the YAML file's layout.
 type fileConfig struct {
-	DSN       string                `yaml:"dsn"`
+	DSN string `yaml:"dsn"`
+	// Replicas and Galera are DSNs, one per element: the replicas of the
+	// default server, and the Galera nodes in its place.
+	Replicas  []string              `yaml:"replicas"`
+	Galera    []string              `yaml:"galera"`
 	Prefix    string                `yaml:"prefix"`
 	Pool      dbx.Pool              `yaml:"pool"`
 	Databases map[string]fileDBConf `yaml:"databases"`
@@ -32,8 +36,12 @@ type fileConfig struct {
 
 // fileDBConf is one entry under databases:.
 type fileDBConf struct {
-	DSN  string   `yaml:"dsn"`
-	Pool dbx.Pool `yaml:"pool"`
+	DSN string `yaml:"dsn"`
+	// Replicas and Galera are the database's own replicas and Galera
+	// nodes; an empty list (replicas: []) is set and means none.
+	Replicas []string `yaml:"replicas"`
+	Galera   []string `yaml:"galera"`
+	Pool     dbx.Pool `yaml:"pool"`
 }
 
 // decodeFile decodes the file's contents; path only names it in errors and

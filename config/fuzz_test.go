@@ -4,11 +4,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 // FuzzLoad feeds Load (minus reading the file) a DSN "app:<password>@<rest>" (in the file, in a
-// per-database file entry, and in HUBDB_ESS_DSN) next to arbitrary extra
-// YAML, and checks that Load never panics and that no error repeats the
+// per-database file entry, in HUBDB_ESS_DSN, and as a replica or Galera
+// node in the environment's DSN lists, bare and quoted, and in the file's)
+// next to arbitrary extra YAML, and checks that Load never panics and that no error repeats the
 // password. A message is taken to repeat the password when it contains the
 // password's longest alphanumeric run while the message produced with the
 // password's letters and digits rotated does not (so that words such as
@@ -23,7 +26,7 @@ func FuzzLoad(f *testing.F) {
 		if len(core) < 6 {
 			return
 		}
-		for _, mode := range []string{"file", "file-db", "env"} {
+		for _, mode := range loadModes {
 			got, failed := loadOutput(t, mode, "app:"+password+"@"+rest, extra)
 			if !failed || !strings.Contains(got, core) {
 				continue
@@ -36,11 +39,16 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
+// loadModes are the places where loadOutput can put the DSN.
+var loadModes = []string{"file", "file-db", "env", "env-replicas", "env-replicas-quoted", "env-galera", "file-replicas", "file-galera"}
+
 // loadOutput runs Load with dsn placed according to mode and returns its
-// error message and true, or on success every server as Redact renders it.
+// error message and true, or on success every server as Redact renders it
+// and the configuration as String renders it.
 func loadOutput(t *testing.T, mode, dsn, extra string) (string, bool) {
 	var path, data string
 	var env []string
+	const other = "ro:other@tcp(db9:3306)/"
 	switch mode {
 	case "file":
 		path, data = "hubdb.yaml", "dsn: "+strconv.Quote(dsn)+"\n"+extra
@@ -48,6 +56,16 @@ func loadOutput(t *testing.T, mode, dsn, extra string) (string, bool) {
 		path, data = "hubdb.yaml", extra+"\ndatabases:\n  ess:\n    dsn: "+strconv.Quote(dsn)+"\n"
 	case "env":
 		env = []string{"HUBDB_ESS_DSN=" + dsn}
+	case "env-replicas":
+		env = []string{"HUBDB_REPLICAS=" + other + " " + dsn}
+	case "env-replicas-quoted":
+		env = []string{"HUBDB_ESS_REPLICAS=" + strconv.Quote(dsn) + "," + other}
+	case "env-galera":
+		env = []string{"HUBDB_GALERA=" + dsn + " " + other}
+	case "file-replicas":
+		path, data = "hubdb.yaml", "replicas: ["+strconv.Quote(dsn)+"]\n"+extra
+	case "file-galera":
+		path, data = "hubdb.yaml", extra+"\ndatabases:\n  ess:\n    galera: ["+strconv.Quote(other)+", "+strconv.Quote(dsn)+"]\n"
 	}
 	c, err := load(path, []byte(data), env)
 	if err != nil {
@@ -59,13 +77,16 @@ func loadOutput(t *testing.T, mode, dsn, extra string) (string, bool) {
 	}
 	var b strings.Builder
 	for _, d := range c.DBX().DBs {
-		r := Redact(d.Server)
-		if p := d.Server.Passwd; p != "" && strings.Contains(r, p) {
-			t.Fatalf("%s: Redact shows the password %q: %q", mode, p, r)
+		for _, s := range append(append([]*mysql.Config{d.Server}, d.Replicas...), d.Galera...) {
+			r := Redact(s)
+			if p := s.Passwd; p != "" && strings.Contains(r, p) {
+				t.Fatalf("%s: Redact shows the password %q: %q", mode, p, r)
+			}
+			b.WriteString(r)
+			b.WriteByte(' ')
 		}
-		b.WriteString(r)
-		b.WriteByte(' ')
 	}
+	b.WriteString(c.String())
 	return b.String(), false
 }
 
