@@ -170,6 +170,7 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, up
 	if lockTimeout <= 0 {
 		lockTimeout = DefaultLockTimeout
 	}
+	lockDeadline := time.Now().Add(lockTimeout)
 	if err := s.lock(ctx, "hubdb-migrate:"+schemaName, lockTimeout); err != nil {
 		return wrap(err)
 	}
@@ -192,6 +193,18 @@ func (m *Migrator) run(ctx context.Context, t Target, op string, create bool, up
 	if _, err := s.conn.ExecContext(ctx, "USE "+quoteIdent(schemaName)); err != nil {
 		return wrap(err)
 	}
+	// GET_LOCK is node-local: on a Galera cluster a run through another
+	// node also takes the database's lock row (galera.go). ctx then ends
+	// if the lock is lost.
+	cl, ctx, err := lockCluster(ctx, s, t, op, lockDeadline)
+	if err != nil {
+		return wrap(err)
+	}
+	defer func() {
+		if lerr := cl.release(); err == nil {
+			err = lerr
+		}
+	}()
 
 	src, err := iofs.New(m.source(), t.Name)
 	if err != nil {
