@@ -78,10 +78,13 @@ func (m *Migrator) Verify(ctx context.Context, t Target) (Drift, error) {
 	if err != nil {
 		return d, classify(t, "verify", err, m.source())
 	}
-	// The history is hubdb's bookkeeping, not the schema: a database
-	// migrated before it existed has none until its next run.
+	// The history and the Galera lock table are hubdb's bookkeeping, not
+	// the schema: a database migrated before they existed has none until
+	// its next run.
 	delete(want, HistoryTable)
 	delete(live, HistoryTable)
+	delete(want, LockTable)
+	delete(live, LockTable)
 	d.Tables = Diff(want, live)
 	return d, nil
 }
