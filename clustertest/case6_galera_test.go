@@ -475,6 +475,13 @@ func TestGaleraMigrate(t *testing.T) {
 			}
 		}
 	}
+	// Which databases the cluster lock was taken in: the migration
+	// package's lock table (migration.LockTable) is made there.
+	lockTables := 0
+	if err := n1.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE ? AND TABLE_NAME = 'schema_migrations_lock'",
+		prefix+"%").Scan(&lockTables); err != nil {
+		t.Fatal(err)
+	}
 	var outcome []string
 	refused := 0
 	for _, r := range runs {
@@ -492,8 +499,8 @@ func TestGaleraMigrate(t *testing.T) {
 		problems = append(problems, "both runs failed")
 	}
 	t.Logf("case 7: two hubdb migrate up --all at once (prefix %s, %d databases; the CLI built in %s): %s; "+
-		"%d of %d database copies (3 nodes) at their latest version, %d dirty, structures equal on the 3 nodes: %v",
-		prefix, len(names), buildTook.Round(time.Millisecond), strings.Join(outcome, "; "), atLatest, 3*len(names), dirty, len(problems) == 0)
+		"%d of %d database copies (3 nodes) at their latest version, %d dirty, structures equal on the 3 nodes: %v; the cluster lock table in %d databases",
+		prefix, len(names), buildTook.Round(time.Millisecond), strings.Join(outcome, "; "), atLatest, 3*len(names), dirty, len(problems) == 0, lockTables)
 	if len(problems) > 0 {
 		t.Errorf("%d problems:\n%s", len(problems), strings.Join(problems, "\n"))
 		for _, r := range runs {
@@ -505,9 +512,10 @@ func TestGaleraMigrate(t *testing.T) {
 // progressLine is a line of hubdb migrate's progress: "[ 3/18] ess   - -> 4   120ms  (created ct_..._ess)".
 var progressLine = regexp.MustCompile(`^\[\s*\d+/\d+\]\s+(\S+)\s+(\S+) -> (\S+)\s`)
 
-// progress sums up a run's progress lines: how many databases it
-// migrated, and how many it found already at their version (migrated by
-// the other run).
+// progress sums up a run's progress lines: how many databases moved to a
+// new version while it worked on them (migrated by it, or by the other
+// run while it waited for the lock: the line cannot tell), and how many
+// were at their version already when it began on them.
 func progress(stdout string) string {
 	moved, found := 0, 0
 	for line := range strings.SplitSeq(stdout, "\n") {
@@ -520,7 +528,7 @@ func progress(stdout string) string {
 			moved++
 		}
 	}
-	return fmt.Sprintf("it migrated %d databases, found %d already migrated", moved, found)
+	return fmt.Sprintf("its progress: %d databases moved while it worked on them, %d already at their version", moved, found)
 }
 
 // firstLine is s's first non-empty line.
