@@ -31,7 +31,27 @@
 //     or one is refused with an error naming the lock.
 //
 // BenchmarkCausal measures the read-your-writes wait and the health
-// poller's cost.
+// poller's cost, on the shared replica set, with default settings unless
+// named:
+//
+//   - read-after-write/plain and read-after-write/token: an op is a Write
+//     on the primary then a Read of its row on a replica, without a token
+//     and with a fresh token from the Write; the difference in ns/op is
+//     the extra latency of a causal read. read-p50-us and read-p99-us are
+//     the Read's own latency, wait-p50-us and wait-p99-us its causal wait
+//     (MASTER_GTID_WAIT, 0 when the replica was known to have the write),
+//     stale/op the reads that missed their write, known/op, waits/op and
+//     fallbacks/op how the causal reads were served.
+//   - point-read/poll=1s, point-read/poll=50ms and point-read/no-replicas:
+//     point reads from 8 goroutines on the replicas polled every 1 s or
+//     50 ms, or on the primary with no replica configured (no poller);
+//     reads/s is their throughput, polls/s how often replica1 was polled
+//     and poll-queries/s the statements the poller sent it (its Questions
+//     status over an idle stretch of polls).
+//
+// Run it with
+//
+//	HUBDB_TEST_CLUSTER=1 go test -run '^$' -bench '^BenchmarkCausal$' -benchtime 2000x ./clustertest/
 //
 // A case that breaks a node restores it, and waits until it is healthy,
 // before the next one starts. Every wait is a bounded poll of real state;
