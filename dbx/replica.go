@@ -298,6 +298,7 @@ func (rs *replicaServer) run(m *Manager, cfg Config, polled func()) {
 	c.ReadTimeout = replicaPollTimeout
 	c.WriteTimeout = replicaPollTimeout
 	c.ParseTime = true
+	c.Logger = driverLogger{log: m.log, db: "replica poll " + rs.addr}
 	connector, err := mysql.NewConnector(c)
 	if err != nil {
 		rs.store(replicaState{why: "bad DSN: " + err.Error(), at: time.Now()})
@@ -414,15 +415,23 @@ func pollReplica(ctx context.Context, db *sql.DB) replicaState {
 	}
 	switch {
 	case io != "Yes":
-		st.why = fmt.Sprintf("replication IO thread not running (Slave_IO_Running %s: %s)", io, get("Last_IO_Error").String)
+		st.why = "replication IO thread not running (Slave_IO_Running " + io + withError(get("Last_IO_Error").String) + ")"
 	case sqlRun != "Yes":
-		st.why = fmt.Sprintf("replication SQL thread not running (Slave_SQL_Running %s: %s)", sqlRun, get("Last_SQL_Error").String)
+		st.why = "replication SQL thread not running (Slave_SQL_Running " + sqlRun + withError(get("Last_SQL_Error").String) + ")"
 	case st.lagNull:
 		st.why = "Seconds_Behind_Master is NULL"
 	default:
 		st.ok = true
 	}
 	return st
+}
+
+// withError is ": err", or nothing for an empty err.
+func withError(err string) string {
+	if err == "" {
+		return ""
+	}
+	return ": " + err
 }
 
 // ReplicaStatus is the state of one replica of a database.
@@ -433,8 +442,9 @@ type ReplicaStatus struct {
 	// Healthy reports whether reads go to it; Why says why not.
 	Healthy bool
 	Why     string
-	// Lag is Seconds_Behind_Master at the last poll; Position the applied
-	// GTID position; Polled when that was.
+	// Lag is Seconds_Behind_Master at the last poll (negative when the
+	// server said NULL: the SQL thread is not running or nothing is
+	// known); Position the applied GTID position; Polled when that was.
 	Lag      time.Duration
 	Position string
 	Polled   time.Time
@@ -472,6 +482,9 @@ func (set *replicaSet) status(s replicaSettings) ReplicationStatus {
 	for _, mb := range set.members {
 		st, at := mb.srv.snapshot()
 		rs := ReplicaStatus{Addr: mb.srv.addr, Healthy: mb.healthy(s), Lag: st.lag, Position: st.pos.String(), Polled: at}
+		if st.lagNull {
+			rs.Lag = -1
+		}
 		switch {
 		case mb.p.Load() == nil:
 			rs.Why = cmpOr(st.why, "not open yet")
