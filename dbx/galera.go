@@ -189,19 +189,10 @@ func pollGalera(ctx context.Context, db *sql.DB) replicaState {
 	}
 	var reject sql.NullString
 	_ = db.QueryRowContext(ctx, "SELECT @@global.wsrep_reject_queries").Scan(&reject)
-	names, err := db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
-	if err != nil {
-		st.why = "cannot list databases: " + err.Error()
+	if st.schemas, err = listSchemas(ctx, db); err != nil {
+		st.why = err.Error()
 		return st
 	}
-	st.schemas = map[string]bool{}
-	for names.Next() {
-		var n string
-		if names.Scan(&n) == nil {
-			st.schemas[n] = true
-		}
-	}
-	_ = names.Close()
 	switch {
 	case len(vals) == 0:
 		st.why = "not a Galera node (no wsrep status)"

@@ -90,16 +90,7 @@ type replicaSettings struct {
 }
 
 func resolveReplica(own, defaults Pool) replicaSettings {
-	pick := func(a, b, c time.Duration) time.Duration {
-		v := c
-		switch {
-		case a != 0:
-			v = a
-		case b != 0:
-			v = b
-		}
-		return max(v, 0)
-	}
+	pick := pickDur
 	mode := own.ReplicaReads
 	if mode == "" {
 		mode = defaults.ReplicaReads
@@ -397,20 +388,8 @@ func pollReplica(ctx context.Context, db *sql.DB) replicaState {
 		}
 	}
 	st.pos = parseGTIDSet(pos)
-	names, err := db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
-	if err != nil {
-		st.why = "cannot list databases: " + err.Error()
-		return st
-	}
-	st.schemas = map[string]bool{}
-	for names.Next() {
-		var n string
-		if names.Scan(&n) == nil {
-			st.schemas[n] = true
-		}
-	}
-	if err := errors.Join(names.Err(), names.Close()); err != nil {
-		st.why = "cannot list databases: " + err.Error()
+	if st.schemas, err = listSchemas(ctx, db); err != nil {
+		st.why = err.Error()
 		return st
 	}
 	switch {
@@ -432,6 +411,25 @@ func withError(err string) string {
 		return ""
 	}
 	return ": " + err
+}
+
+// listSchemas returns the databases on the server of db.
+func listSchemas(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	names, err := db.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
+	if err != nil {
+		return nil, fmt.Errorf("cannot list databases: %w", err)
+	}
+	out := map[string]bool{}
+	for names.Next() {
+		var n string
+		if names.Scan(&n) == nil {
+			out[n] = true
+		}
+	}
+	if err := errors.Join(names.Err(), names.Close()); err != nil {
+		return nil, fmt.Errorf("cannot list databases: %w", err)
+	}
+	return out, nil
 }
 
 // ReplicaStatus is the state of one replica of a database.

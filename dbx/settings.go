@@ -69,6 +69,19 @@ func (s settings) maxIdle() int {
 	return s.size // unlimited overflow: closed at checkin, as before
 }
 
+// pickDur is a duration setting: own if set, else the default's, else c;
+// negative means off (0).
+func pickDur(own, def, c time.Duration) time.Duration {
+	v := c
+	switch {
+	case own != 0:
+		v = own
+	case def != 0:
+		v = def
+	}
+	return max(v, 0)
+}
+
 // resolve merges own over defaults over the Default* constants.
 func resolve(own, defaults Pool) settings {
 	pickInt := func(a, b *int, c int) int {
@@ -80,19 +93,7 @@ func resolve(own, defaults Pool) settings {
 		}
 		return c
 	}
-	pickDur := func(a, b, c time.Duration) time.Duration {
-		v := c
-		switch {
-		case a != 0:
-			v = a
-		case b != 0:
-			v = b
-		}
-		if v < 0 {
-			return 0
-		}
-		return v
-	}
+
 	s := settings{
 		size:              pickInt(own.Size, defaults.Size, DefaultSize),
 		overflow:          pickInt(own.Overflow, defaults.Overflow, DefaultOverflow),
