@@ -186,19 +186,27 @@ func clusterErr(t Target, op string, err error) error {
 // heartbeat stood still for ClusterLockStale, or whose session on this
 // same node has ended.
 func (l *clusterLock) acquire(ctx context.Context, deadline time.Time) error {
-	var exists int
-	if err := l.s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-		l.t.schemaName(), LockTable).Scan(&exists); err != nil {
-		return fmt.Errorf("take the cluster migration lock: %w", err)
-	}
-	if exists == 0 {
-		if _, err := l.s.conn.ExecContext(ctx, fmt.Sprintf(lockDDL, quoteIdent(l.t.schemaName()))); err != nil {
-			return fmt.Errorf("create the cluster migration lock table %s: %w", LockTable, err)
-		}
-	}
+	// The set-up statements race the other run's too: a DDL replicated in
+	// total order aborts a local statement that holds a conflicting
+	// metadata lock with 1213, which is retried like a lost race.
 	var got sql.NullInt64
-	if err := l.s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", l.lockName).Scan(&got); err != nil {
-		return fmt.Errorf("take the cluster migration lock: %w", err)
+	if err := untilDeadline(ctx, deadline, func() error {
+		var exists int
+		if err := l.s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+			l.t.schemaName(), LockTable).Scan(&exists); err != nil {
+			return fmt.Errorf("take the cluster migration lock: %w", err)
+		}
+		if exists == 0 {
+			if _, err := l.s.conn.ExecContext(ctx, fmt.Sprintf(lockDDL, quoteIdent(l.t.schemaName()))); err != nil {
+				return fmt.Errorf("create the cluster migration lock table %s: %w", LockTable, err)
+			}
+		}
+		if err := l.s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", l.lockName).Scan(&got); err != nil {
+			return fmt.Errorf("take the cluster migration lock: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if got.Int64 != 1 {
 		return fmt.Errorf("take the cluster migration lock: GET_LOCK(%q, 0) returned %v", l.lockName, got)
@@ -260,6 +268,24 @@ func (l *clusterLock) acquire(ctx context.Context, deadline time.Time) error {
 			return l.refusal(last, time.Since(start))
 		}
 		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("take the cluster migration lock: %w", ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+// untilDeadline runs f again, every clusterLockPoll, while it fails with a
+// retryable error and deadline has not passed.
+func untilDeadline(ctx context.Context, deadline time.Time, f func() error) error {
+	for {
+		err := f()
+		if err == nil || !retryable(err) || !time.Now().Before(deadline) {
+			return err
+		}
+		timer := time.NewTimer(min(clusterLockPoll, time.Until(deadline)))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
