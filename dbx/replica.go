@@ -1,6 +1,7 @@
 package dbx
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -90,15 +91,14 @@ type replicaSettings struct {
 }
 
 func resolveReplica(own, defaults Pool) replicaSettings {
-	pick := pickDur
 	mode := own.ReplicaReads
 	if mode == "" {
 		mode = defaults.ReplicaReads
 	}
 	return replicaSettings{
-		maxLag:      pick(own.MaxReplicaLag, defaults.MaxReplicaLag, DefaultMaxReplicaLag),
-		causalWait:  pick(own.CausalWait, defaults.CausalWait, DefaultCausalWait),
-		pollEvery:   max(pick(own.ReplicaPoll, defaults.ReplicaPoll, DefaultReplicaPoll), minReplicaPoll),
+		maxLag:      pickDur(own.MaxReplicaLag, defaults.MaxReplicaLag, DefaultMaxReplicaLag),
+		causalWait:  pickDur(own.CausalWait, defaults.CausalWait, DefaultCausalWait),
+		pollEvery:   max(pickDur(own.ReplicaPoll, defaults.ReplicaPoll, DefaultReplicaPoll), minReplicaPoll),
 		plainReads:  own.PlainReadsOnReplicas || defaults.PlainReadsOnReplicas,
 		readsOnly:   mode == "replica",
 		readPrimary: mode == "primary",
@@ -485,7 +485,7 @@ func (set *replicaSet) status(s replicaSettings) ReplicationStatus {
 		}
 		switch {
 		case mb.p.Load() == nil:
-			rs.Why = cmpOr(st.why, "not open yet")
+			rs.Why = cmp.Or(st.why, "not open yet")
 		case !st.ok:
 			rs.Why = st.why
 		case st.lag > s.maxLag:
@@ -501,13 +501,6 @@ func (set *replicaSet) status(s replicaSettings) ReplicationStatus {
 		out.Replicas = append(out.Replicas, rs)
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // gtidSet is a GTID position: per replication domain (MariaDB) or source

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/solarhub/hubdb/config"
+	"github.com/solarhub/hubdb/gen"
 	"github.com/solarhub/hubdb/internal/devdb"
 	"github.com/solarhub/hubdb/internal/doctor"
 	"github.com/solarhub/hubdb/migration"
@@ -22,7 +24,7 @@ import (
 // own (never the shared test server, whose settings it must not change):
 //
 //   - one misconfigured on purpose: sql_mode without STRICT_*,
-//     max_connections 20 (below the 18 pools), no TLS, an application user
+//     max_connections 20 (below one connection for each of the registry's pools), no TLS, an application user
 //     with SUPER and a grant on a database outside the configuration, pools
 //     that let idle connections outlive wait_timeout with pre-ping off, a
 //     database left pending, one dirty, one with an edited migration and a
@@ -139,7 +141,7 @@ func doctorMisconfigured(t *testing.T, srv *devdb.Server) {
 		{"", doctor.CheckTLS, "not encrypted"},
 		{"", doctor.CheckSQLMode, "not strict: GLOBAL 'NO_ENGINE_SUBSTITUTION'"},
 		{"", doctor.CheckBudget, "run-time budget 10 = (max_connections 20 - reserve 10)"},
-		{"", doctor.CheckBudget, "below the 18 databases"},
+		{"", doctor.CheckBudget, fmt.Sprintf("below the %d databases", len(gen.Names))},
 		{"", doctor.CheckPrivileges, "global privileges SUPER ON *.*"},
 		{"", doctor.CheckPrivileges, "database `elsewhere`, outside the configuration"},
 		{"", doctor.CheckWaitTimeout, "pre-ping is off"},
@@ -182,7 +184,7 @@ func doctorMisconfigured(t *testing.T, srv *devdb.Server) {
 	if rows != len(checks.Checks) {
 		t.Errorf("the table has %d rows, --json %d checks:\n%s", rows, len(checks.Checks), r2.out)
 	}
-	if want := "fail on 1 server and 18 databases: FAILED"; !strings.Contains(lines[len(lines)-1], want) {
+	if want := fmt.Sprintf("fail on 1 server and %d databases: FAILED", len(gen.Names)); !strings.Contains(lines[len(lines)-1], want) {
 		t.Errorf("summary line %q lacks %q", lines[len(lines)-1], want)
 	}
 	for _, want := range []string{"FAIL", "SUPER", "pending: at version 1", "REVOKE SUPER ON *.* FROM 'doc_app'@'%'"} {
@@ -240,7 +242,7 @@ func doctorWell(t *testing.T, srv *devdb.Server, certs *devdb.Certs) {
 	if !doctorHasFinding(checks, "", doctor.CheckTLS, "verified against the configured CA for the name 127.0.0.1") {
 		t.Errorf("TLS not reported verified:\n%s", r.out)
 	}
-	if !doctorHasFinding(checks, "", doctor.CheckPrivileges, "has SELECT, INSERT, UPDATE, DELETE on the 18 databases and nothing else") {
+	if !doctorHasFinding(checks, "", doctor.CheckPrivileges, fmt.Sprintf("has SELECT, INSERT, UPDATE, DELETE on the %d databases and nothing else", len(gen.Names))) {
 		t.Errorf("the application user's privileges:\n%s", r.out)
 	}
 	doctorWant(t, checks, "", doctor.CheckDrift, doctor.Warn)

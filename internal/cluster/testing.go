@@ -37,21 +37,7 @@ func ReplicaSetForTest(t testing.TB, opts ...ReplicaSetOptions) *ReplicaSet {
 	if o.Logf == nil {
 		o.Logf = t.Logf
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ForTestTimeout)
-	defer cancel()
-	rs, err := StartReplicaSet(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logNodes(t, rs.Nodes())
-		}
-		if err := rs.Close(); err != nil {
-			t.Errorf("close the replica set: %v", err)
-		}
-	})
-	return rs
+	return forTest(t, "the replica set", func(ctx context.Context) (*ReplicaSet, error) { return StartReplicaSet(ctx, o) })
 }
 
 // GaleraForTest starts a Galera cluster (opts: at most one; default 3
@@ -67,21 +53,35 @@ func GaleraForTest(t testing.TB, opts ...GaleraOptions) *Galera {
 	if o.Logf == nil {
 		o.Logf = t.Logf
 	}
+	return forTest(t, "the Galera cluster", func(ctx context.Context) (*Galera, error) { return StartGalera(ctx, o) })
+}
+
+// testCluster is what forTest starts and closes.
+type testCluster interface {
+	Nodes() []*Node
+	Close() error
+}
+
+// forTest starts a cluster within ForTestTimeout, fails t when it cannot,
+// and closes it in t.Cleanup, logging its nodes' error logs first when t
+// failed.
+func forTest[C testCluster](t testing.TB, what string, start func(context.Context) (C, error)) C {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), ForTestTimeout)
 	defer cancel()
-	g, err := StartGalera(ctx, o)
+	c, err := start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			logNodes(t, g.Nodes())
+			logNodes(t, c.Nodes())
 		}
-		if err := g.Close(); err != nil {
-			t.Errorf("close the Galera cluster: %v", err)
+		if err := c.Close(); err != nil {
+			t.Errorf("close %s: %v", what, err)
 		}
 	})
-	return g
+	return c
 }
 
 func logNodes(t testing.TB, nodes []*Node) {

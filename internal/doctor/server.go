@@ -11,8 +11,7 @@ import (
 )
 
 // poolSettings are the pool settings of one database that the checks
-// judge, resolved as dbx resolves them (dbx exports no resolution: this
-// follows the rules documented on dbx.Pool and its Default* constants).
+// judge, as dbx resolves them (dbx.ResolvePool).
 type poolSettings struct {
 	size, overflow, guaranteed int
 	recycle, maxIdle           time.Duration // 0: off
@@ -22,67 +21,12 @@ type poolSettings struct {
 }
 
 // poolOf resolves the pool settings of database name: its own settings
-// over the configuration's pool over dbx's defaults; a negative duration
-// is off. wait is the wait_timeout its connections get, which sets the
-// default keepalive (a third of it, at most 5 min).
+// over the configuration's pool over dbx's defaults. wait is the
+// wait_timeout its connections get, which sets the default keepalive.
 func (e *runEnv) poolOf(name string, wait time.Duration) poolSettings {
-	own, def := e.pools[name], e.dbx.Defaults
-	pickInt := func(a, b *int, c int) int {
-		switch {
-		case a != nil:
-			return *a
-		case b != nil:
-			return *b
-		}
-		return c
-	}
-	pickDur := func(a, b, c time.Duration) time.Duration {
-		v := c
-		switch {
-		case a != 0:
-			v = a
-		case b != 0:
-			v = b
-		}
-		return max(v, 0)
-	}
-	p := poolSettings{
-		size:       pickInt(own.Size, def.Size, dbx.DefaultSize),
-		overflow:   pickInt(own.Overflow, def.Overflow, dbx.DefaultOverflow),
-		guaranteed: max(own.Guaranteed, 0),
-		recycle:    pickDur(own.Recycle, def.Recycle, dbx.DefaultRecycle),
-		maxIdle:    pickDur(own.MaxIdleTime, def.MaxIdleTime, dbx.DefaultMaxIdleTime),
-		prePing:    !own.DisablePrePing && !def.DisablePrePing,
-	}
-	if p.guaranteed == 0 {
-		p.guaranteed = max(def.Guaranteed, 0)
-	}
-	ka := own.KeepAlive
-	if ka == 0 {
-		ka = def.KeepAlive
-	}
-	switch {
-	case ka > 0:
-		p.keepAlive = ka
-	case ka == 0:
-		p.keepAlive, p.keepAliveDefault = 5*time.Minute, true
-		if wait > 0 {
-			p.keepAlive = min(wait/3, 5*time.Minute)
-		}
-	}
-	return p
-}
-
-// reserve is dbx's Config.Reserve as resolved: 0 means dbx.DefaultReserve,
-// negative none.
-func reserve(r int) int {
-	switch {
-	case r == 0:
-		return dbx.DefaultReserve
-	case r < 0:
-		return 0
-	}
-	return r
+	r := dbx.ResolvePool(e.pools[name], e.dbx.Defaults, wait)
+	return poolSettings{size: r.Size, overflow: r.Overflow, guaranteed: r.Guaranteed, recycle: r.Recycle,
+		maxIdle: r.MaxIdleTime, keepAlive: r.KeepAlive, keepAliveDefault: r.KeepAliveDefault, prePing: r.PrePing}
 }
 
 // budget is the budget row of the physical server of results[i]: every
@@ -110,7 +54,7 @@ func (e *runEnv) budget(results []*serverResult, i int) Check {
 		}
 	}
 	n := len(names)
-	m, res, inst, explicit := in.maxConns, reserve(e.dbx.Reserve), max(e.dbx.Instances, 1), e.dbx.ServerBudget
+	m, res, inst, explicit := in.maxConns, dbx.ResolveReserve(e.dbx.Reserve), max(e.dbx.Instances, 1), e.dbx.ServerBudget
 	ceiling := explicit
 	var basis string
 	if explicit > 0 {
