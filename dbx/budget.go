@@ -650,7 +650,7 @@ func (b *budget) trimLocked() {
 		v.p.budgetOpen--
 		b.open--
 		b.trimmed++
-		go v.kill()
+		v.kill() // before a waiter granted the room can dial (b.mu is held)
 	}
 }
 
@@ -664,29 +664,46 @@ func (b *budget) register(c *conn) {
 	b.mu.Unlock()
 }
 
-// closed is called when database/sql closes c: its permit goes back,
-// unless it was stolen or trimmed (given away already).
+// closed is retire and drop in one step: database/sql closed c.
 func (b *budget) closed(c *conn) {
+	if b.retire(c) {
+		b.drop(c)
+	}
+}
+
+// retire marks c dead as database/sql starts closing it, so no steal or
+// trim picks it, and reports whether c still holds its permit (false when
+// it was stolen or trimmed: given away already). The caller gives the
+// permit back with drop once the socket is closed: the budget counts a
+// connection until its socket is gone, so the dial its permit allows
+// never overlaps it.
+func (b *budget) retire(c *conn) bool {
 	if b == nil { // a pool without a server budget (unit tests)
-		return
+		return false
 	}
 	switch c.state.Swap(connDead) {
 	case connDead:
-		return
+		return false
 	case connIdle: // database/sql closed it while idle (idle time, lifetime, surplus)
 		c.p.idle.Add(-1)
 		c.p.dropSpare()
 	}
+	return true
+}
+
+// drop gives back the permit of c, retired before.
+func (b *budget) drop(c *conn) {
 	b.mu.Lock()
 	b.dropLocked(c.p, c)
 	b.mu.Unlock()
 }
 
 // expire closes the idle connection c itself (it outlived its jittered
-// lifetime or failed its keepalive ping): its permit goes back now.
+// lifetime or failed its keepalive ping): its socket is closed first, then
+// its permit goes back.
 func (b *budget) expire(c *conn) {
+	c.kill()
 	if b == nil { // a pool without a server budget (unit tests)
-		c.kill()
 		return
 	}
 	b.mu.Lock()
@@ -694,7 +711,6 @@ func (b *budget) expire(c *conn) {
 		b.dropLocked(c.p, c)
 	}
 	b.mu.Unlock()
-	c.kill()
 }
 
 // join adds p to the pools sharing b.

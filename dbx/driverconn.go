@@ -418,12 +418,17 @@ func (c *conn) Close() error {
 	c.pingMu.Lock() // not while the keepalive pings it
 	defer c.pingMu.Unlock()
 	c.checkInPlain(true)
-	if c.closed.CompareAndSwap(false, true) {
-		c.p.budget.closed(c)
-		c.p.emitLater(Event{Kind: EventClose, ConnID: c.id})
-		if c.stmts != nil {
-			c.stmts.closeAll()
-		}
+	if !c.closed.CompareAndSwap(false, true) {
+		return c.mysqlConn.Close()
 	}
-	return c.mysqlConn.Close()
+	owns := c.p.budget.retire(c)
+	c.p.emitLater(Event{Kind: EventClose, ConnID: c.id})
+	if c.stmts != nil {
+		c.stmts.closeAll()
+	}
+	err := c.mysqlConn.Close()
+	if owns { // the permit goes back once the socket is closed
+		c.p.budget.drop(c)
+	}
+	return err
 }
