@@ -664,13 +664,6 @@ func (b *budget) register(c *conn) {
 	b.mu.Unlock()
 }
 
-// closed is retire and drop in one step: database/sql closed c.
-func (b *budget) closed(c *conn) {
-	if b.retire(c) {
-		b.drop(c)
-	}
-}
-
 // retire marks c dead as database/sql starts closing it, so no steal or
 // trim picks it, and reports whether c still holds its permit (false when
 // it was stolen or trimmed: given away already). The caller gives the

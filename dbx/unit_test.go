@@ -324,11 +324,16 @@ func TestClosedWhileIdleKeepsCounts(t *testing.T) {
 	c.state.Store(connIdle)
 	p.idle.Add(1)
 	p.spare.Add(1)
-	p.budget.closed(c)
+	if p.budget.retire(c) { // as conn.Close does, around closing the socket
+		p.budget.drop(c)
+	}
 	if p.idle.Load() != 0 || p.spare.Load() != 0 || p.budgetOpen != 0 || p.budget.open != 0 {
 		t.Errorf("after close: idle %d spare %d open %d/%d; want all 0", p.idle.Load(), p.spare.Load(), p.budgetOpen, p.budget.open)
 	}
-	p.budget.closed(c) // database/sql closes once; a second call changes nothing
+	if p.budget.retire(c) { // database/sql closes once; a second call changes nothing
+		t.Error("a second close found the permit still held")
+		p.budget.drop(c)
+	}
 	if p.budget.open != 0 {
 		t.Errorf("a second close released another permit: open %d", p.budget.open)
 	}

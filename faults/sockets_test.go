@@ -16,8 +16,10 @@ import (
 // against this ledger tells the connections the process holds from those
 // the server has not reaped yet.
 type sockets struct {
-	mu   sync.Mutex
-	open map[int]bool // local port → still open on the client
+	mu       sync.Mutex
+	open     map[int]bool // local port → still open on the client
+	nOpen    int          // sockets open on the client now
+	peakOpen int          // the most open at once, checked at every dial
 }
 
 func newSockets() *sockets { return &sockets{open: map[int]bool{}} }
@@ -36,6 +38,8 @@ func (s *sockets) dial(ctx context.Context, network, addr string) (net.Conn, err
 	port := tc.LocalAddr().(*net.TCPAddr).Port
 	s.mu.Lock()
 	s.open[port] = true
+	s.nOpen++
+	s.peakOpen = max(s.peakOpen, s.nOpen)
 	s.mu.Unlock()
 	return &trackedConn{TCPConn: tc, s: s, port: port}, nil
 }
@@ -54,6 +58,7 @@ func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.s.mu.Lock()
 		c.s.open[c.port] = false
+		c.s.nOpen--
 		c.s.mu.Unlock()
 	})
 	return err
@@ -106,9 +111,10 @@ func (s *sockets) look(srv *server) (serverView, error) {
 	return v, nil
 }
 
-// known reports how many sockets the ledger has seen.
-func (s *sockets) known() int {
+// counts returns how many sockets the ledger has seen (distinct local
+// ports) and the most that were open on the client at once.
+func (s *sockets) counts() (seen, peakOpen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.open)
+	return len(s.open), s.peakOpen
 }
