@@ -70,13 +70,7 @@ func TestPermitHeldUntilSocketClosed(t *testing.T) {
 	m := open(t, oneDB(s, schema, dbx.Pool{Size: dbx.Int(1), Overflow: dbx.Int(0), PingAfterIdle: time.Nanosecond}))
 	d := raw(t, m, "main")
 	ctx := context.Background()
-	var id int64
-	if err := d.Queries(ctx).QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	if err := dbx.WaitIdle(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	id := idleConnID(t, m, d)
 	adm := admin(t, srv, "")
 	var host string
 	if err := adm.QueryRowContext(ctx, "SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = ?", id).Scan(&host); err != nil {

@@ -122,6 +122,22 @@ func raw(t testing.TB, m *dbx.Manager, name string) *dbx.DB[dbx.DBTX] {
 	return d
 }
 
+// idleConnID returns the server's id of the connection a query on d
+// used, once it is back in the pool (with a pool of one: the pooled
+// connection a test then kills or watches).
+func idleConnID(t testing.TB, m *dbx.Manager, d *dbx.DB[dbx.DBTX]) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	if err := d.Queries(ctx).QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbx.WaitIdle(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // value reads kv.v for key k outside dbx.
 func value(t testing.TB, db *sql.DB, k int) int {
 	t.Helper()

@@ -187,13 +187,7 @@ func TestPrePingReplacesKilledConnection(t *testing.T) {
 	m := open(t, cfg)
 	d := raw(t, m, "main")
 	ctx := context.Background()
-	var id int64
-	if err := d.Queries(ctx).QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	if err := dbx.WaitIdle(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	id := idleConnID(t, m, d)
 	if _, err := admin(t, srv, "").ExecContext(ctx, fmt.Sprintf("KILL CONNECTION %d", id)); err != nil {
 		t.Fatal(err)
 	}
